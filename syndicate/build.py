@@ -1,0 +1,182 @@
+"""``syndicate build`` and ``syndicate check``: content store → feeds on disk, once per change.
+
+The work is: scan the content folder, read and check every article, render what the
+feeds carry, write the files that changed, record what was seen. When nothing that
+a build depends on has changed (the files, the config, the time of the next
+scheduled article), the last build stands and nothing is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .config import Config
+from .content import LoadResult, SiteContext, SourceFile, load_articles, scan_content
+from .errors import Problem, SyndicateError
+from .feeds import RenderCache, build_feeds, plan_feeds
+from .output import Writer
+from .store import Store
+
+#: on_progress(stage, done, total): stages are "read", "render" and "write".
+ProgressCallback = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build or check did, for the one-line summary and the exit code."""
+
+    files: int = 0
+    published: int = 0
+    drafts: int = 0
+    scheduled: int = 0
+    feeds: int = 0
+    written: int = 0
+    removed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    up_to_date: bool = False
+    next_due: str | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def site_context(config: Config) -> SiteContext:
+    return SiteContext(base_url=config.site.base_url, permalink=config.content.permalink, tz=config.tz)
+
+
+def display_root(config: Config) -> str:
+    """The content folder as the user would type it, for problem messages."""
+    rel = os.path.relpath(config.content_dir)
+    return rel if not rel.startswith("..") else str(config.content_dir.resolve())
+
+
+def read_content(config: Config, *, now: datetime, strict: bool = False,
+                 on_progress: ProgressCallback | None = None) -> LoadResult:
+    """Scan and load the content store; with ``strict`` an article with a warning is left out."""
+    if not config.content_dir.is_dir():
+        raise SyndicateError(
+            f"the content folder {display_root(config)!r} does not exist. Create it, or set "
+            "[content] dir in syndicate.toml.")
+    files = scan_content(config.content_dir)
+    progress = (lambda n: on_progress("read", n, len(files))) if on_progress else None
+    result = load_articles(files, site_context(config), now=now, display_root=display_root(config),
+                           on_progress=progress)
+    if strict:
+        bad = {p.path for p in result.problems if p.level == "warning"}
+        result.problems = [replace(p, level="error") for p in result.problems]
+        shown = display_root(config)
+        result.articles = [a for a in result.articles if f"{shown}/{a.path}" not in bad]
+    return result
+
+
+def check_site(config: Config, *, now: datetime, strict: bool = False,
+               on_progress: ProgressCallback | None = None) -> BuildReport:
+    """Read and check everything, render every feed in memory, write nothing."""
+    result = read_content(config, now=now, strict=strict, on_progress=on_progress)
+    files = build_feeds(result.articles, config)
+    return _report(result, feeds=len(files))
+
+
+def build_site(config: Config, *, now: datetime, strict: bool = False,
+               on_progress: ProgressCallback | None = None) -> BuildReport:
+    """Build the feeds into the output folder, writing only what changed.
+
+    Returns at once, reading no article, when the content files, the config and the
+    time of the next scheduled article say the last build is still right.
+    """
+    with Store(config.state_path) as store:
+        files = scan_content(config.content_dir) if config.content_dir.is_dir() else []
+        fingerprint = _fingerprint(config, files, strict)
+        last = store.get("build")
+        if last and _still_current(last, fingerprint, now, store, config):
+            report = BuildReport(**last["report"])
+            report.problems = [Problem(**p) for p in last["report"]["problems"]]
+            report.up_to_date, report.written, report.removed = True, 0, 0
+            return report
+
+        result = read_content(config, now=now, strict=strict, on_progress=on_progress)
+        cache = RenderCache(on_render=_counter(on_progress, "render", result.articles, config))
+        outputs = build_feeds(result.articles, config, cache=cache)
+        writer = Writer(config.output_dir)
+        for n, (rel, data) in enumerate(sorted(outputs.items()), 1):
+            writer.write(rel, data)
+            if on_progress:
+                on_progress("write", n, len(outputs))
+        removed = writer.remove_stale(store.outputs())
+        report = _report(result, feeds=len(outputs))
+        report.written, report.removed = len(writer.changed), len(removed)
+        with store.transaction():
+            seen = result.articles + result.drafts + result.scheduled
+            store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
+            store.replace_outputs(writer.written)
+            saved = asdict(report)
+            saved.pop("up_to_date")
+            store.set("build", {"fingerprint": fingerprint, "report": saved})
+        return report
+
+
+def _report(result: LoadResult, *, feeds: int) -> BuildReport:
+    due = min((a.date for a in result.scheduled), default=None)
+    return BuildReport(
+        files=len(result.files),
+        published=len(result.articles),
+        drafts=len(result.drafts),
+        scheduled=len(result.scheduled),
+        feeds=feeds,
+        problems=list(result.problems),
+        next_due=due.isoformat() if due else None,
+    )
+
+
+def _counter(on_progress: ProgressCallback | None, stage: str, articles: list, config: Config):
+    if on_progress is None:
+        return None
+    total = len({a.id for spec in plan_feeds(articles, config) for a in spec.articles})
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        on_progress(stage, done[0], total)
+
+    return tick
+
+
+def _fingerprint(config: Config, files: list[SourceFile], strict: bool) -> str:
+    """A hash of everything a build reads, except the clock (see :func:`_still_current`)."""
+    h = hashlib.sha256()
+    h.update(f"{__version__}\0{strict}\0{config.site}{config.content}{config.feeds}\0".encode())
+    h.update(str(Path(config.output_dir).resolve()).encode())
+    for f in files:
+        h.update(f"\0{f.rel}\0{f.mtime_ns}\0{f.size}".encode())
+    return h.hexdigest()
+
+
+def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, config: Config) -> bool:
+    if last.get("fingerprint") != fingerprint:
+        return False
+    due = last["report"].get("next_due")
+    if due and datetime.fromisoformat(due) <= now:
+        return False
+    writer = Writer(config.output_dir)
+    for rel, (_, size) in store.outputs().items():
+        try:
+            if writer.path_for(rel).stat().st_size != size:
+                return False
+        except OSError:
+            return False
+    return True

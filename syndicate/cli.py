@@ -1,0 +1,194 @@
+"""The ``syndicate`` command. Each command is thin: read the config, call one function, report.
+
+Exit codes: 0 done; 1 done, with problems reported (a broken article, say); 2 the
+command could not start (bad usage or configuration).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .build import BuildReport, build_site, check_site
+from .config import Config, load_config
+from .errors import SyndicateError
+
+
+class _Context:
+    """Holds the options of the root command; reads the config once, when first needed."""
+
+    def __init__(self, config_path: str | None, debug: bool) -> None:
+        self.config_path = config_path
+        self.debug = debug
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+class _Group(click.Group):
+    """Turns a SyndicateError into 'Error: …' on stderr and its exit code (``--debug``: traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SyndicateError as err:
+            if isinstance(ctx.obj, _Context) and ctx.obj.debug:
+                raise
+            for line in str(err).splitlines():
+                click.echo(click.style("Error: ", fg="red", bold=True) + line, err=True)
+            ctx.exit(err.exit_code)
+
+
+def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date-time. Use e.g. 2025-01-31T08:00:00+01:00.")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_now_option = click.option(
+    "--now", callback=_parse_now, envvar="SYNDICATE_NOW", metavar="DATETIME",
+    help="Build as if it were this time (ISO 8601): preview scheduled articles. Default: the clock.",
+)
+_strict_option = click.option("--strict", is_flag=True, help="Treat warnings as errors: leave such articles out.")
+_quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="syndicate")
+@click.option(
+    "-c", "--config", "config_path", type=click.Path(dir_okay=False), envvar="SYNDICATE_CONFIG",
+    help="Config file to read. Default: ./syndicate.toml if present, else built-in defaults.",
+)
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
+    """Build RSS, Atom and JSON feeds (and newsletters) from a folder of articles.
+
+    Articles are Markdown files with YAML front matter, or plain-text files, under
+    content/. Output goes to output/. Settings come from syndicate.toml; with no such
+    file the defaults build the sample site. Start with:
+
+        syndicate build
+    """
+    ctx.obj = _Context(config_path, debug)
+
+
+@main.command()
+@_strict_option
+@_quiet_option
+@_now_option
+@click.pass_obj
+def build(obj: _Context, strict: bool, quiet: bool, now: datetime) -> None:
+    """Build the feeds from the content folder into the output folder.
+
+    Writes feeds/rss.xml, feeds/atom.xml and feeds/feed.json, plus one set per tag
+    under feeds/tags/<tag>/. Only files whose bytes changed are rewritten; when no
+    article, setting or due time changed, nothing is read or written at all.
+    Broken articles are reported (exit code 1) and every other article is built.
+    """
+    config = obj.config
+    with _ProgressBar(enabled=not quiet) as progress:
+        report = build_site(config, now=now, strict=strict, on_progress=progress)
+    _print_problems(report)
+    if not quiet:
+        click.echo(_summary(report, config))
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@_strict_option
+@_now_option
+@click.pass_obj
+def check(obj: _Context, strict: bool, now: datetime) -> None:
+    """Check the config and every article; write nothing.
+
+    Lists every problem (file, line, what is wrong and how to fix it) and exits
+    with 1 if any is an error, so it fits a pre-commit hook or a CI step.
+    """
+    config = obj.config
+    with _ProgressBar(enabled=True) as progress:
+        report = check_site(config, now=now, strict=strict, on_progress=progress)
+    _print_problems(report)
+    verdict = "no problems" if not report.problems else _count(len(report.problems), "problem")
+    click.echo(f"Checked {_count(report.files, 'article file')}: {report.published} would be "
+               f"published, {report.drafts} draft, {report.scheduled} scheduled; {verdict}.")
+    sys.exit(report.exit_code)
+
+
+def _print_problems(report: BuildReport) -> None:
+    for problem in report.problems:
+        label = click.style(f"{problem.level}: ", fg="red" if problem.level == "error" else "yellow")
+        click.echo(label + str(problem), err=True)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _summary(report: BuildReport, config: Config) -> str:
+    where = os.path.relpath(config.output_dir / "feeds")
+    problems = _count(len(report.problems), "problem")
+    if report.up_to_date:
+        return (f"Nothing changed: {_count(report.published, 'article')} published, "
+                f"{report.feeds} feed files up to date in {where}; {problems}.")
+    extra = []
+    if report.drafts:
+        extra.append(_count(report.drafts, "draft"))
+    if report.scheduled:
+        extra.append(f"{report.scheduled} scheduled")
+    held = f" ({', '.join(extra)} held back)" if extra else ""
+    changes = f"{report.written} changed" + (f", {report.removed} removed" if report.removed else "")
+    return (f"Read {_count(report.files, 'article file')}: {report.published} published{held}; "
+            f"wrote {report.feeds} feed files to {where} ({changes}); {problems}.")
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr that appears only once the work has taken a second."""
+
+    LABELS = {"read": "Reading articles", "render": "Rendering", "write": "Writing feeds"}
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.progress is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self.progress.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage), total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()

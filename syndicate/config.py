@@ -1,0 +1,242 @@
+"""Read ``syndicate.toml`` into frozen dataclasses, checked up front.
+
+Every key has a default, so a site builds with no file at all. Every problem in a
+file is reported at once, naming the file, the line and the key, so that a typo can
+never pass silently. Relative paths are taken from the directory holding the file
+(or the working directory when there is no file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+
+CONFIG_NAME = "syndicate.toml"
+
+
+def _key(default: Any, doc: str) -> Any:
+    """A config key: its default and the one line the README shows for it."""
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str = _key("Syndicate Sample Site", "The site's name: feed titles, the newsletter's sender name.")
+    base_url: str = _key("https://example.com/", "Absolute http(s) URL the site is served from; every link is built from it.")
+    description: str = _key("Articles, feeds and a newsletter, built by syndicate.", "One line about the site: the feeds' subtitle.")
+    language: str = _key("en", "Language tag of the content (BCP 47), e.g. 'en', 'fr-CA'.")
+    timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. 'Europe/Berlin'.")
+    author_name: str = _key("", "Default author of every article that names none (empty: the site title).")
+    author_email: str = _key("", "That author's address (optional; shown in RSS <author> when set).")
+
+
+@dataclass(frozen=True)
+class ContentConfig:
+    dir: str = _key("content", "Folder of articles (*.md and *.txt), searched recursively.")
+    permalink: str = _key("/{year}/{month}/{slug}/", "Article URL path under base_url; fields {year} {month} {day} {slug} {id}.")
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    dir: str = _key("output", "Folder the feeds are written into (disposable: rebuilt from content).")
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    path: str = _key("syndicate.db", "SQLite database of what was built and seen. Keep it: it is not output.")
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    limit: int = _key(20, "Newest articles per feed; 0 puts every article in.")
+    full_content: bool = _key(True, "Put the whole article in the feeds; false puts only the summary.")
+    tag_feeds: bool = _key(True, "Also write a feed per tag under feeds/tags/<tag>/.")
+
+
+SECTIONS: dict[str, type] = {
+    "site": SiteConfig,
+    "content": ContentConfig,
+    "output": OutputConfig,
+    "state": StateConfig,
+    "feeds": FeedsConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration. ``root`` is where relative paths start from."""
+
+    root: Path = Path(".")
+    source: Path | None = None
+    site: SiteConfig = field(default_factory=SiteConfig)
+    content: ContentConfig = field(default_factory=ContentConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    state: StateConfig = field(default_factory=StateConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
+
+    @property
+    def content_dir(self) -> Path:
+        return self.root / self.content.dir
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / self.output.dir
+
+    @property
+    def state_path(self) -> Path:
+        return self.root / self.state.path
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.site.timezone)
+
+
+def load_config(path: str | Path | None = None, *, cwd: str | Path = ".") -> Config:
+    """Read the configuration.
+
+    With ``path``, that file must exist. Without it, ``syndicate.toml`` in ``cwd``
+    is read if it is there, else the defaults are used.
+
+    :raises ConfigError: listing every problem, each naming the file and key.
+    """
+    if path is None:
+        candidate = Path(cwd) / CONFIG_NAME
+        if not candidate.is_file():
+            return Config(root=Path(cwd))
+        path = candidate
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: no such config file. Check the path given to --config.") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read the config file ({err.strerror}).") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}). Save it as UTF-8.") from err
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}.") from err
+    return config_from_dict(data, source=path, text=text)
+
+
+def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: str = "") -> Config:
+    """Check ``data`` (parsed TOML) against the known keys and build a :class:`Config`."""
+    name = str(source) if source else "config"
+    problems: list[str] = []
+    sections: dict[str, Any] = {}
+    for section, value in data.items():
+        where = _where(name, text, section, None)
+        if section not in SECTIONS:
+            problems.append(f"{where}: unknown section [{section}].{_suggest(section, SECTIONS)}")
+            continue
+        if not isinstance(value, dict):
+            problems.append(f"{where}: '{section}' must be a table, written [{section}].")
+            continue
+        sections[section] = _section(SECTIONS[section], section, value, name, text, problems)
+    if not problems:
+        _check_values(sections.get("site") or SiteConfig(), sections.get("content") or ContentConfig(),
+                      name, text, problems)
+    if problems:
+        raise ConfigError(problems)
+    root = source.parent if source else Path(".")
+    return Config(root=root, source=source, **sections)
+
+
+def _section(cls: type, section: str, values: dict[str, Any], name: str, text: str,
+             problems: list[str]) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        where = _where(name, text, section, key)
+        if key not in known:
+            problems.append(f"{where}: unknown key '{key}' in [{section}].{_suggest(key, known)}")
+            continue
+        expected = known[key].type
+        if not _is_type(value, expected):
+            problems.append(
+                f"{where}: '{section}.{key}' must be {_TYPE_WORDS[expected]}, not {value!r}."
+            )
+            continue
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+_TYPE_WORDS = {"str": "a string in quotes", "int": "a whole number", "bool": "true or false"}
+
+
+def _is_type(value: Any, expected: str) -> bool:
+    if expected == "bool":
+        return isinstance(value, bool)
+    if expected == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str,
+                  problems: list[str]) -> None:
+    parts = urlsplit(site.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(
+            f"{_where(name, text, 'site', 'base_url')}: 'site.base_url' is {site.base_url!r}, "
+            "not an absolute http(s) URL. Write it like 'https://example.com/'."
+        )
+    try:
+        zoneinfo.ZoneInfo(site.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        hint = _suggest(site.timezone, zoneinfo.available_timezones())
+        problems.append(
+            f"{_where(name, text, 'site', 'timezone')}: 'site.timezone' is {site.timezone!r}, "
+            f"not an IANA time zone such as 'Europe/Berlin' or 'UTC'.{hint}"
+        )
+    if not site.title.strip():
+        problems.append(f"{_where(name, text, 'site', 'title')}: 'site.title' is empty. Give the site a name.")
+    unknown = set(re.findall(r"{(\w*)}", content.permalink)) - {"year", "month", "day", "slug", "id"}
+    if unknown or "{slug}" not in content.permalink and "{id}" not in content.permalink:
+        problems.append(
+            f"{_where(name, text, 'content', 'permalink')}: 'content.permalink' is "
+            f"{content.permalink!r}; use the fields {{year}} {{month}} {{day}} {{slug}} {{id}}, "
+            "with {slug} or {id} in it so that every article gets its own URL."
+        )
+
+
+def _where(name: str, text: str, section: str, key: str | None) -> str:
+    """``file, line N`` for a key, found in the raw text (tomllib gives no positions)."""
+    if not text:
+        return name
+    lines = text.splitlines()
+    start = 0
+    for i, line in enumerate(lines):
+        if re.match(rf"\s*\[\s*{re.escape(section)}\s*\]", line):
+            if key is None:
+                return f"{name}, line {i + 1}"
+            start = i + 1
+            break
+    if key is not None:
+        for i in range(start, len(lines)):
+            if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
+                return f"{name}, line {i + 1}"
+    return name
+
+
+def _suggest(word: str, choices: Any) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def iter_keys() -> list[tuple[str, str, Any, str]]:
+    """Every config key as (section, key, default, doc): the README's table comes from here."""
+    rows = []
+    for section, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            rows.append((section, f.name, f.default, f.metadata["doc"]))
+    return rows

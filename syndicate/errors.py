@@ -1,0 +1,85 @@
+"""Exceptions raised by syndicate, all rooted at :class:`SyndicateError`.
+
+::
+
+    SyndicateError            anything syndicate reports in plain words
+     ├── ConfigError          syndicate.toml is unreadable or holds a bad value (also ValueError)
+     ├── ContentError         one article is broken; collected as a Problem (also ValueError)
+     └── StoreError           the state database cannot be opened or written
+
+A ``ContentError`` never stops a build: the loader turns it into a :class:`Problem`
+and carries on with the other articles. The others stop the command, and the CLI
+prints their message without a traceback (``--debug`` shows it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SyndicateError(Exception):
+    """The root of every error syndicate reports to its user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SyndicateError, ValueError):
+    """The configuration cannot be used. ``problems`` lists every bad key at once."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str] | str) -> None:
+        if isinstance(problems, str):
+            problems = [problems]
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class ContentError(SyndicateError, ValueError):
+    """One article cannot be read. Carries where: ``path``, ``line`` and ``field``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.field = field
+
+
+class StoreError(SyndicateError):
+    """The state database failed; nothing half-written is kept."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, reported in a line: where, what, and the fix.
+
+    ``level`` is ``"error"`` (the article was left out) or ``"warning"`` (it was
+    published anyway; ``--strict`` treats warnings as errors).
+    """
+
+    path: str
+    message: str
+    line: int | None = None
+    level: str = "error"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}, line {self.line}"
+        return f"{where}: {self.message}"
+
+    @classmethod
+    def from_error(cls, err: ContentError, path: str, level: str = "error") -> Problem:
+        return cls(path=err.path or path, message=err.message, line=err.line, level=level)

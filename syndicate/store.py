@@ -1,0 +1,136 @@
+"""The state database (SQLite, WAL): what was seen and built, kept between runs.
+
+It lives outside ``output/``, which is disposable. This module is the only one
+that speaks SQL; later parts (issues, subscribers, the delivery ledger) add their
+tables through :data:`MIGRATIONS`, so an old database is upgraded in place.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+
+MIGRATIONS = [
+    # 1: articles seen (keyed by path) and small build facts.
+    """
+    CREATE TABLE article (
+        path TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX article_id ON article(id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE output (path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL);
+    """,
+]
+
+
+class Store:
+    """An open state database. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot open the state database ({err}). "
+                             "Check [state] path and that the folder is writable.") from err
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer syndicate (schema {version}). "
+                             "Upgrade syndicate to use it.")
+        for n, script in enumerate(MIGRATIONS[version:], version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {n}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot write the state database ({err}).") from err
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- meta ------------------------------------------------------------------------
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A JSON value stored under ``key``."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set(self, key: str, value: Any) -> None:
+        self.db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value, sort_keys=True)),
+        )
+
+    # -- articles --------------------------------------------------------------------
+
+    def record_articles(self, seen: Iterable[tuple[str, str, str]], now: datetime) -> int:
+        """Record (path, id, digest) for every article read; returns how many are new.
+
+        ``first_seen`` is set once, the first time a path is seen, and never moved.
+        """
+        stamp = now.isoformat()
+        before = self.db.execute("SELECT count(*) FROM article").fetchone()[0]
+        self.db.executemany(
+            "INSERT INTO article(path, id, digest, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET id = excluded.id, digest = excluded.digest, "
+            "last_seen = excluded.last_seen",
+            [(path, id_, digest, stamp, stamp) for path, id_, digest in seen],
+        )
+        return self.db.execute("SELECT count(*) FROM article").fetchone()[0] - before
+
+    def articles(self) -> dict[str, dict[str, str]]:
+        """Every article ever recorded, by path."""
+        rows = self.db.execute("SELECT path, id, digest, first_seen, last_seen FROM article")
+        return {r[0]: {"id": r[1], "digest": r[2], "first_seen": r[3], "last_seen": r[4]} for r in rows}
+
+    # -- outputs ---------------------------------------------------------------------
+
+    def outputs(self) -> dict[str, tuple[str, int]]:
+        """Files the last build wrote: path under the output folder → (sha256, size)."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, digest, size FROM output")}
+
+    def replace_outputs(self, files: dict[str, tuple[str, int]]) -> None:
+        self.db.execute("DELETE FROM output")
+        self.db.executemany("INSERT INTO output(path, digest, size) VALUES (?, ?, ?)",
+                            [(p, d, s) for p, (d, s) in sorted(files.items())])
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
