@@ -19,7 +19,7 @@ from . import __version__
 from .config import Config
 from .content import LoadResult, SiteContext, SourceFile, load_articles, scan_content
 from .errors import Problem, SyndicateError
-from .feeds import RenderCache, build_feeds, plan_feeds
+from .feeds import FORMATS, FeedSpec, build_feeds, plan_feeds
 from .output import Writer
 from .store import Store
 
@@ -66,13 +66,15 @@ def display_root(config: Config) -> str:
 
 
 def read_content(config: Config, *, now: datetime, strict: bool = False,
+                 files: list[SourceFile] | None = None,
                  on_progress: ProgressCallback | None = None) -> LoadResult:
     """Scan and load the content store; with ``strict`` an article with a warning is left out."""
     if not config.content_dir.is_dir():
         raise SyndicateError(
             f"the content folder {display_root(config)!r} does not exist. Create it, or set "
             "[content] dir in syndicate.toml.")
-    files = scan_content(config.content_dir)
+    if files is None:
+        files = scan_content(config.content_dir)
     progress = (lambda n: on_progress("read", n, len(files))) if on_progress else None
     result = load_articles(files, site_context(config), now=now, display_root=display_root(config),
                            on_progress=progress)
@@ -88,8 +90,8 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Read and check everything, render every feed in memory, write nothing."""
     result = read_content(config, now=now, strict=strict, on_progress=on_progress)
-    files = build_feeds(result.articles, config)
-    return _report(result, feeds=len(files))
+    count = sum(1 for _ in build_feeds(plan_feeds(result.articles, config), config))
+    return _report(result, feeds=count)
 
 
 def build_site(config: Config, *, now: datetime, strict: bool = False,
@@ -109,16 +111,16 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             report.up_to_date, report.written, report.removed = True, 0, 0
             return report
 
-        result = read_content(config, now=now, strict=strict, on_progress=on_progress)
-        cache = RenderCache(on_render=_counter(on_progress, "render", result.articles, config))
-        outputs = build_feeds(result.articles, config, cache=cache)
+        result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress)
+        specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
-        for n, (rel, data) in enumerate(sorted(outputs.items()), 1):
+        total = len(specs) * len(FORMATS)
+        for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs)), 1):
             writer.write(rel, data)
             if on_progress:
-                on_progress("write", n, len(outputs))
+                on_progress("write", n, total)
         removed = writer.remove_stale(store.outputs())
-        report = _report(result, feeds=len(outputs))
+        report = _report(result, feeds=len(writer.written))
         report.written, report.removed = len(writer.changed), len(removed)
         with store.transaction():
             seen = result.articles + result.drafts + result.scheduled
@@ -143,17 +145,11 @@ def _report(result: LoadResult, *, feeds: int) -> BuildReport:
     )
 
 
-def _counter(on_progress: ProgressCallback | None, stage: str, articles: list, config: Config):
+def _counter(on_progress: ProgressCallback | None, specs: list[FeedSpec]) -> Callable[[int], None] | None:
     if on_progress is None:
         return None
-    total = len({a.id for spec in plan_feeds(articles, config) for a in spec.articles})
-    done = [0]
-
-    def tick() -> None:
-        done[0] += 1
-        on_progress(stage, done[0], total)
-
-    return tick
+    total = len({a.id for spec in specs for a in spec.articles})
+    return lambda done: on_progress("render", done, total)
 
 
 def _fingerprint(config: Config, files: list[SourceFile], strict: bool) -> str:
@@ -173,7 +169,7 @@ def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, co
     if due and datetime.fromisoformat(due) <= now:
         return False
     writer = Writer(config.output_dir)
-    for rel, (_, size) in store.outputs().items():
+    for rel, size in store.outputs().items():
         try:
             if writer.path_for(rel).stat().st_size != size:
                 return False

@@ -13,6 +13,7 @@ whose time has not come.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import os
 import re
@@ -28,6 +29,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import yaml
 
+from ._parallel import map_batches
 from .errors import ContentError, Problem
 
 EXTENSIONS = (".md", ".markdown", ".txt")
@@ -55,13 +57,18 @@ class Article:
     url: str
     path: str
     format: str  # "markdown" or "text"
-    body: str = field(repr=False)
+    source: bytes = field(repr=False)  # the body as written, UTF-8 (compact for 10,000s of articles)
     authors: tuple[Author, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str | None = None
     image: str | None = None
     draft: bool = False
     digest: str = ""
+
+    @property
+    def body(self) -> str:
+        """The body as written: Markdown, or paragraphs separated by blank lines for text."""
+        return _clean(self.source.decode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -135,40 +142,57 @@ def load_articles(
     result = LoadResult(articles=[], files=files)
     by_id: dict[str, str] = {}
     by_url: dict[str, str] = {}
-    for n, source in enumerate(files, 1):
+    done = 0
+    for batch in map_batches(_read_batch, files, site, display_root):
+        for source, article, problems in batch:
+            result.problems.extend(problems)
+            if article is not None:
+                _admit(article, source, result, by_id, by_url, display_root, now)
+        done += len(batch)
+        if on_progress:
+            on_progress(done)
+    return result
+
+
+def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
+                ) -> list[tuple[SourceFile, Article | None, list[Problem]]]:
+    """Read and parse each file: its article (None if broken) and its problems."""
+    out: list[tuple[SourceFile, Article | None, list[Problem]]] = []
+    for source in files:
         shown = f"{display_root}/{source.rel}"
         try:
-            data = source.path.read_bytes()
-            article, warnings = parse_article(source.rel, data, site)
+            article, warnings = parse_article(source.rel, source.path.read_bytes(), site)
         except ContentError as err:
-            result.problems.append(Problem.from_error(err, shown))
-            continue
+            out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:
-            result.problems.append(Problem(shown, f"cannot be read ({err.strerror})."))
-            continue
-        finally:
-            if on_progress:
-                on_progress(n)
-        result.problems.extend(Problem.from_error(w, shown, "warning") for w in warnings)
-        if article.id in by_id:
-            result.problems.append(Problem(
-                shown, f"has the id {article.id!r}, already used by {display_root}/{by_id[article.id]}. "
-                "Give one of them its own 'id' or 'slug'; this one was left out."))
-            continue
-        if article.url in by_url:
-            result.problems.append(Problem(
-                shown, f"has the slug {article.slug!r} and URL {article.url}, already used by "
-                f"{display_root}/{by_url[article.url]}. Set another 'slug'; this one was left out."))
-            continue
-        by_id[article.id] = source.rel
-        by_url[article.url] = source.rel
-        if article.draft:
-            result.drafts.append(article)
-        elif article.date > now:
-            result.scheduled.append(article)
+            out.append((source, None, [Problem(shown, f"cannot be read ({err.strerror}).")]))
         else:
-            result.articles.append(article)
-    return result
+            out.append((source, article, [Problem.from_error(w, shown, "warning") for w in warnings]))
+    return out
+
+
+def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict[str, str],
+           by_url: dict[str, str], display_root: str, now: datetime) -> None:
+    """Sort a parsed article into published, draft or scheduled, unless its id or URL is taken."""
+    shown = f"{display_root}/{source.rel}"
+    if article.id in by_id:
+        result.problems.append(Problem(
+            shown, f"has the id {article.id!r}, already used by {display_root}/{by_id[article.id]}. "
+            "Give one of them its own 'id' or 'slug'; this one was left out."))
+        return
+    if article.url in by_url:
+        result.problems.append(Problem(
+            shown, f"has the slug {article.slug!r} and URL {article.url}, already used by "
+            f"{display_root}/{by_url[article.url]}. Set another 'slug'; this one was left out."))
+        return
+    by_id[article.id] = source.rel
+    by_url[article.url] = source.rel
+    if article.draft:
+        result.drafts.append(article)
+    elif article.date > now:
+        result.scheduled.append(article)
+    else:
+        result.articles.append(article)
 
 
 # -- parsing ----------------------------------------------------------------------------
@@ -181,13 +205,16 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
     :raises ContentError: the file cannot be published; the message says why and how
         to fix it.
     """
-    text = _decode(data)
+    digest = hashlib.sha256(data).hexdigest()
+    data = _normalize(data)
     if rel_path.endswith(".txt"):
-        meta, lines, body = _split_text(text)
+        meta, block, body = _split_text(_clean(data.decode("utf-8")))
+        source = body.encode("utf-8")
         fmt = "text"
     else:
-        meta, lines, body = _split_front_matter(text)
+        meta, block, source = _split_front_matter(data)
         fmt = "markdown"
+    lines = _KeyLines(block)
     typos = {
         hint: ContentError(f"unknown key {key!r}. Did you mean {hint!r}?", line=lines.get(key), field=key)
         for key, hint in _typos(meta)
@@ -223,13 +250,13 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         url=url,
         path=rel_path,
         format=fmt,
-        body=body,
+        source=source,
         authors=fields.authors(),
         tags=fields.tags(),
         summary=fields.text("summary") or None,
         image=urljoin(url, fields.text("image")) if fields.text("image") else None,
         draft=fields.flag("draft"),
-        digest=hashlib.sha256(data).hexdigest(),
+        digest=digest,
     )
     return article, warnings
 
@@ -238,15 +265,23 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
-def _decode(data: bytes) -> str:
+def _normalize(data: bytes) -> bytes:
+    """Check the bytes are UTF-8; drop a BOM; make every line end a plain LF."""
     try:
-        text = data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise ContentError(
             f"is not UTF-8 text (byte 0x{data[err.start]:02x}). Save the file as UTF-8.", line=line
         ) from err
-    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
+def _clean(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
@@ -259,18 +294,19 @@ _Loader.yaml_implicit_resolvers = {
     for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_FENCE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+_FENCE = re.compile(rb"^(?:---|\.\.\.)[ \t]*$", re.M)
 
 
-def _split_front_matter(text: str) -> tuple[dict[str, Any], dict[str, int], str]:
-    if not re.match(r"---[ \t]*\n", text):
+def _split_front_matter(data: bytes) -> tuple[dict[str, Any], str, bytes]:
+    """The front matter (parsed), its text (for line numbers) and the body's bytes."""
+    if not re.match(rb"---[ \t]*\n", data):
         raise ContentError(
             "has no front matter. Start the file with a line '---', then 'title: ...' and "
             "'date: ...', then another '---'.", line=1)
-    end = _FENCE.search(text, 4)
+    end = _FENCE.search(data, 4)
     if end is None:
         raise ContentError("front matter is not closed. Add a line '---' after the last key.", line=1)
-    block = text[4 : end.start()]
+    block = _clean(data[4 : end.start()].decode("utf-8"))
     try:
         meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except yaml.YAMLError as err:
@@ -282,14 +318,26 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any], dict[str, int], str]
             line=line) from err
     if not isinstance(meta, dict):
         raise ContentError("front matter must be 'key: value' lines.", line=2)
-    lines: dict[str, int] = {}
-    for i, raw in enumerate(block.split("\n"), 2):
-        m = re.match(r"([^\s:#][^:]*?)\s*:", raw)
-        if m and m.group(1) not in lines:
-            lines[m.group(1)] = i
-    body_start = text.find("\n", end.end())
-    body = text[body_start + 1 :] if body_start != -1 else ""
-    return {str(k): v for k, v in meta.items()}, lines, body
+    body_start = data.find(b"\n", end.end())
+    body = data[body_start + 1 :] if body_start != -1 else b""
+    return {str(k): v for k, v in meta.items()}, block, body
+
+
+class _KeyLines:
+    """The line of each front matter key, worked out only when a message needs one."""
+
+    def __init__(self, block: str | dict[str, int]) -> None:
+        self._block = block
+        self._lines: dict[str, int] | None = block if isinstance(block, dict) else None
+
+    def get(self, key: str) -> int | None:
+        if self._lines is None:
+            self._lines = {}
+            for i, raw in enumerate(str(self._block).split("\n"), 2):
+                m = re.match(r"([^\s:#][^:]*?)\s*:", raw)
+                if m and m.group(1) not in self._lines:
+                    self._lines[m.group(1)] = i
+        return self._lines.get(key)
 
 
 _TEXT_HEADER = re.compile(r"([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$")
@@ -382,7 +430,7 @@ def _typos(meta: dict[str, Any]) -> list[tuple[str, str]]:
 class _Fields:
     """Typed access to front matter; a bad value raises a ContentError naming its line."""
 
-    def __init__(self, meta: dict[str, Any], lines: dict[str, int], typos: dict[str, ContentError]):
+    def __init__(self, meta: dict[str, Any], lines: _KeyLines, typos: dict[str, ContentError]):
         self.meta = meta
         self.lines = lines
         self.typos = typos  # intended key -> the warning about its misspelling
@@ -481,6 +529,7 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | None:
 _SLUG_WORDS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
 
 
+@functools.lru_cache(maxsize=4096)
 def slugify(text: str) -> str:
     """A lower-case, URL-safe name: accents folded, other letters (CJK...) kept.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -23,6 +23,7 @@ from feedgen.util import xml_elem
 
 from .config import Config, SiteConfig
 from .content import Article, Author, slugify
+from ._parallel import map_batches
 from .render import render_html, summarize
 
 FORMATS = ("rss.xml", "atom.xml", "feed.json")
@@ -45,33 +46,6 @@ class FeedSpec:
     description: str
     articles: tuple[Article, ...]
     tag: str | None = None
-
-
-class RenderCache:
-    """Renders each article's HTML and summary once, however many feeds carry it."""
-
-    def __init__(self, on_render: Callable[[], None] | None = None) -> None:
-        self._html: dict[str, str] = {}
-        self._summary: dict[str, str] = {}
-        self._on_render = on_render
-
-    def html(self, article: Article) -> str:
-        html = self._html.get(article.id)
-        if html is None:
-            html = self._html[article.id] = render_html(article)
-            if self._on_render:
-                self._on_render()
-        return html
-
-    def summary(self, article: Article) -> str:
-        text = self._summary.get(article.id)
-        if text is None:
-            html = None if article.summary or article.format == "text" else self.html(article)
-            text = self._summary[article.id] = summarize(article, html)
-        return text
-
-    def __len__(self) -> int:
-        return len(self._html)
 
 
 def newest_first(articles: Iterable[Article]) -> list[Article]:
@@ -106,32 +80,25 @@ def plan_feeds(articles: Sequence[Article], config: Config) -> list[FeedSpec]:
 
 
 def build_feeds(
-    articles: Sequence[Article],
+    feeds: Sequence[FeedSpec],
     config: Config,
     *,
-    cache: RenderCache | None = None,
-    on_feed: Callable[[FeedSpec], None] | None = None,
-) -> dict[str, bytes]:
-    """Every feed file: a mapping of path under the output folder → bytes."""
-    cache = cache or RenderCache()
-    files: dict[str, bytes] = {}
-    for spec in plan_feeds(articles, config):
-        files.update(render_feed(spec, config, cache))
-        if on_feed:
-            on_feed(spec)
-    return files
+    on_render: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, list[bytes]]]:
+    """Every file of ``feeds`` (from :func:`plan_feeds`): (path under the output folder, parts).
 
-
-def render_feed(spec: FeedSpec, config: Config, cache: RenderCache) -> dict[str, bytes]:
-    """One feed in the three formats."""
-    site = config.site
-    urls = {name: feed_url(site, spec.folder, name) for name in FORMATS}
-    full = config.feeds.full_content
-    return {
-        f"{spec.folder}/rss.xml": _rss(spec, site, urls["rss.xml"], cache, full),
-        f"{spec.folder}/atom.xml": _atom(spec, site, urls["atom.xml"], cache, full),
-        f"{spec.folder}/feed.json": _json_feed(spec, site, urls["feed.json"], cache, full),
-    }
+    A file's bytes are ``b"".join(parts)``. Parts, and a generator, so that a caller
+    can write each file without copying it whole and let it go before the next is
+    made: with ``limit = 0`` the feeds of a large site run to hundreds of MB.
+    ``on_render(n)`` is called as articles are rendered (n so far).
+    """
+    entries = _Entries(config, on_render)
+    for spec in feeds:
+        entries.prepare(spec.articles)
+        site = config.site
+        yield f"{spec.folder}/rss.xml", entries.rss_feed(spec, feed_url(site, spec.folder, "rss.xml"))
+        yield f"{spec.folder}/atom.xml", entries.atom_feed(spec, feed_url(site, spec.folder, "atom.xml"))
+        yield f"{spec.folder}/feed.json", entries.json_feed(spec, feed_url(site, spec.folder, "feed.json"))
 
 
 def feed_url(site: SiteConfig, folder: str, name: str) -> str:
@@ -140,6 +107,103 @@ def feed_url(site: SiteConfig, folder: str, name: str) -> str:
 
 def home_url(site: SiteConfig) -> str:
     return site.base_url.rstrip("/") + "/"
+
+
+class _Entries:
+    """Each article's RSS ``<item>``, Atom ``<entry>`` and JSON item, made once.
+
+    An article is carried by the main feed and by a feed per tag: its entry is the
+    same bytes in each, so it is rendered and serialized once per format, in batches
+    (a feedgen feed of the batch, cut at its item tags), then spliced into every feed
+    that carries it. The tags are found in serialized XML where ``<`` in text is
+    always escaped, so the split cannot be fooled by content.
+    """
+
+    def __init__(self, config: Config, on_render: Callable[[int], None] | None) -> None:
+        self.site = config.site
+        self.full = config.feeds.full_content
+        self.on_render = on_render
+        self.rss: dict[str, bytes] = {}
+        self.atom: dict[str, bytes] = {}
+        self.json: dict[str, bytes] = {}
+
+    def prepare(self, articles: Sequence[Article]) -> None:
+        """Make the entries of every article not made yet, on every core for a large site."""
+        missing = [a for a in articles if a.id not in self.rss]
+        self._keep(map_batches(_make_entries, missing, self.site, self.full))
+
+    def _keep(self, made: Iterable[list[_Made]]) -> None:
+        for batch in made:
+            for id_, rss, atom, json_item in batch:
+                self.rss[id_], self.atom[id_], self.json[id_] = rss, atom, json_item
+            if self.on_render:
+                self.on_render(len(self.rss))
+
+    def rss_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = _hex_refs(_rss_generator(spec, self.site, url, {}, {}, entries=False).rss_str(pretty=True))
+        return _splice(head, b"  </channel>", [self.rss[a.id] for a in spec.articles])
+
+    def atom_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = _atom_generator(spec, self.site, url, {}, {}, entries=False).atom_str(pretty=True)
+        return _splice(head, b"</feed>", [self.atom[a.id] for a in spec.articles])
+
+    def json_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = json.dumps({
+            "version": JSON_FEED_VERSION,
+            "title": spec.title,
+            "home_page_url": home_url(self.site),
+            "feed_url": url,
+            "description": spec.description,
+            "language": self.site.language,
+            "authors": [_json_author(Author(self.site.author_name or self.site.title))],
+        }, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
+        # One item per line: readable, and written by json's C encoder (indent= is slow Python).
+        if not spec.articles:
+            return [head, b',\n  "items": []\n}\n']
+        items = [b',\n  "items": [\n    ']
+        for article in spec.articles:
+            items += [self.json[article.id], b",\n    "]
+        items[-1] = b"\n  ]\n}\n"
+        return [head, *items]
+
+
+_Made = tuple[str, bytes, bytes, bytes]
+
+
+def _make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list[_Made]:
+    """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once."""
+    html = {a.id: render_html(a) for a in batch} if full else {}
+    summary = {a.id: summarize(a, html.get(a.id)) for a in batch}
+    spec = FeedSpec("batch", "batch", "batch", tuple(batch))
+    rss = _cut(_hex_refs(_rss_generator(spec, site, "", html, summary).rss_str(pretty=True)),
+               b"<item>", b"</item>")
+    atom = _cut(_atom_generator(spec, site, "", html, summary).atom_str(pretty=True), b"<entry>", b"</entry>")
+    return [
+        (a.id, rss[i], atom[i], _json_item(a, site, html.get(a.id), summary[a.id]).encode("utf-8"))
+        for i, a in enumerate(batch)
+    ]
+
+
+def _cut(xml: bytes, start: bytes, end: bytes) -> list[bytes]:
+    """The serialized entries of a feed, each from its start tag's line to its end tag's line."""
+    out = []
+    pos = xml.find(start)
+    while pos != -1:
+        stop = xml.index(end, pos) + len(end) + 1
+        out.append(xml[xml.rindex(b"\n", 0, pos) + 1 : stop])
+        pos = xml.find(start, stop)
+    return out
+
+
+def _splice(head: bytes, closing: bytes, entries: list[bytes]) -> list[bytes]:
+    at = head.rindex(closing)
+    return [head[:at], *entries, head[at:]]
+
+
+def _hex_refs(xml: bytes) -> bytes:
+    # The RSS Best Practices Profile asks for hexadecimal references for & and < in text,
+    # which the W3C validator checks; they mean the same to every XML parser.
+    return xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
 
 
 def _updated(spec: FeedSpec) -> datetime:
@@ -155,6 +219,7 @@ def _image_type(url: str) -> str:
 
 
 def _generator(spec: FeedSpec, site: SiteConfig, self_url: str, media_type: str) -> FeedGenerator:
+    self_url = self_url or home_url(site)  # a batch of entries (see _Entries) has no URL of its own
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(spec.title)
@@ -172,17 +237,18 @@ def _generator(spec: FeedSpec, site: SiteConfig, self_url: str, media_type: str)
     return fg
 
 
-def _rss(spec: FeedSpec, site: SiteConfig, self_url: str, cache: RenderCache, full: bool) -> bytes:
+def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
+                   summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
     fg = _generator(spec, site, self_url, MEDIA_TYPES["rss.xml"])
     fg.load_extension("dc", atom=False, rss=True)
-    for article in spec.articles:
+    for article in spec.articles if entries else ():
         fe = fg.add_entry(order="append")
         fe.id(article.id)
         fe.title(article.title)
         fe.link(href=article.url)
-        fe.description(cache.summary(article))
-        if full:
-            fe.content(cache.html(article))
+        fe.description(summary[article.id])
+        if article.id in html:
+            fe.content(html[article.id])
         fe.published(article.date)
         for tag in article.tags:
             fe.category(term=tag)
@@ -190,10 +256,7 @@ def _rss(spec: FeedSpec, site: SiteConfig, self_url: str, cache: RenderCache, fu
         fe.dc.dc_creator([a.name for a in _authors(article, site)])
         if article.image:
             fe.enclosure(article.image, "0", _image_type(article.image))
-    xml = fg.rss_str(pretty=True)
-    # The RSS Best Practices Profile asks for hexadecimal references for & and < in text,
-    # which the W3C validator checks; they mean the same to every XML parser.
-    return xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+    return fg
 
 
 class _AtomImage(BaseExtension):
@@ -212,59 +275,45 @@ class _AtomImageEntry(BaseEntryExtension):
         return entry
 
 
-def _atom(spec: FeedSpec, site: SiteConfig, self_url: str, cache: RenderCache, full: bool) -> bytes:
+def _atom_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
+                    summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
     fg = _generator(spec, site, self_url, MEDIA_TYPES["atom.xml"])
     fg.author({"name": site.author_name or site.title, **({"email": site.author_email} if site.author_email else {})})
-    if spec.description:
-        fg.subtitle(spec.description)
     fg.register_extension("image", _AtomImage, _AtomImageEntry, atom=True, rss=False)
-    for article in spec.articles:
+    for article in spec.articles if entries else ():
         fe = fg.add_entry(order="append")
         fe.id(article.id)
         fe.title(article.title)
         fe.link(href=article.url)
         fe.published(article.date)
         fe.updated(article.updated)
-        fe.summary(cache.summary(article))
-        if full:
-            fe.content(cache.html(article), type="html")
+        fe.summary(summary[article.id])
+        if article.id in html:
+            fe.content(html[article.id], type="html")
         for tag in article.tags:
             fe.category(term=tag)
         for author in _authors(article, site):
             fe.author({k: v for k, v in (("name", author.name), ("email", author.email),
                                          ("uri", author.url)) if v})
         fe.image.url = article.image
-    return fg.atom_str(pretty=True)
+    return fg
 
 
-def _json_feed(spec: FeedSpec, site: SiteConfig, self_url: str, cache: RenderCache, full: bool) -> bytes:
-    feed: dict = {
-        "version": JSON_FEED_VERSION,
-        "title": spec.title,
-        "home_page_url": home_url(site),
-        "feed_url": self_url,
-        "description": spec.description,
-        "language": site.language,
-        "authors": [_json_author(Author(site.author_name or site.title))],
-        "items": [],
-    }
-    for article in spec.articles:
-        item: dict = {"id": article.id, "url": article.url, "title": article.title}
-        summary = cache.summary(article)
-        if full:
-            item["content_html"] = cache.html(article)
-        else:
-            item["content_text"] = summary
-        item["summary"] = summary
-        if article.image:
-            item["image"] = article.image
-        item["date_published"] = article.date.isoformat()
-        item["date_modified"] = article.updated.isoformat()
-        item["authors"] = [_json_author(a) for a in _authors(article, site)]
-        if article.tags:
-            item["tags"] = list(article.tags)
-        feed["items"].append(item)
-    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+def _json_item(article: Article, site: SiteConfig, html: str | None, summary: str) -> str:
+    item: dict = {"id": article.id, "url": article.url, "title": article.title}
+    if html is not None:
+        item["content_html"] = html
+    else:
+        item["content_text"] = summary
+    item["summary"] = summary
+    if article.image:
+        item["image"] = article.image
+    item["date_published"] = article.date.isoformat()
+    item["date_modified"] = article.updated.isoformat()
+    item["authors"] = [_json_author(a) for a in _authors(article, site)]
+    if article.tags:
+        item["tags"] = list(article.tags)
+    return json.dumps(item, ensure_ascii=False)
 
 
 def _json_author(author: Author) -> dict[str, str]:

@@ -8,9 +8,9 @@ output folder, or a path written twice in one build, is refused.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .errors import SyndicateError
@@ -21,7 +21,7 @@ class Writer:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self.written: dict[str, tuple[str, int]] = {}  # path → (sha256, size), every file of the build
+        self.written: dict[str, int] = {}  # path → size, every file of this build
         self.changed: list[str] = []
 
     def path_for(self, rel: str) -> Path:
@@ -32,19 +32,23 @@ class Writer:
             raise SyndicateError(f"refusing to write {rel!r}: it is outside {self.root}.")
         return Path(target)
 
-    def write(self, rel: str, data: bytes) -> bool:
-        """Write ``data`` to ``rel`` unless it is there already; True when the file changed."""
+    def write(self, rel: str, data: bytes | Sequence[bytes]) -> bool:
+        """Write ``data`` (bytes, or parts to write one after another) to ``rel``.
+
+        Returns True when the file changed, False when those bytes were there already.
+        """
         if rel in self.written:
             raise SyndicateError(f"{rel} would be written twice in one build.")
+        parts = [data] if isinstance(data, bytes) else data
         target = self.path_for(rel)
-        self.written[rel] = (hashlib.sha256(data).hexdigest(), len(data))
-        if _same_bytes(target, data):
+        self.written[rel] = sum(len(p) for p in parts)
+        if _same_bytes(target, parts, self.written[rel]):
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.writelines(parts)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException:
@@ -54,7 +58,7 @@ class Writer:
         self.changed.append(rel)
         return True
 
-    def remove_stale(self, previous: dict[str, tuple[str, int]]) -> list[str]:
+    def remove_stale(self, previous: Iterable[str]) -> list[str]:
         """Delete files an earlier build wrote that this build did not; empty folders go too."""
         removed = []
         for rel in sorted(set(previous) - set(self.written)):
@@ -70,10 +74,11 @@ class Writer:
         return removed
 
 
-def _same_bytes(target: Path, data: bytes) -> bool:
+def _same_bytes(target: Path, parts: Sequence[bytes], size: int) -> bool:
     try:
-        if target.stat().st_size != len(data):
+        if target.stat().st_size != size:
             return False
-        return target.read_bytes() == data
+        with open(target, "rb") as fh:
+            return all(fh.read(len(part)) == part for part in parts)
     except OSError:
         return False

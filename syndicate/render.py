@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from urllib.parse import urljoin
-
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
@@ -30,7 +28,6 @@ ALLOWED_ATTRIBUTES = {
     "input": {"type", "checked", "disabled"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-_URL_ATTRIBUTES = {"href", "src"}
 
 _MD_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 _MD_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
@@ -51,19 +48,19 @@ def render_html(article: Article) -> str:
 
 def sanitize_html(raw: str, *, base_url: str) -> str:
     """Strip everything not allowed and resolve relative URLs against ``base_url``."""
-
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        return urljoin(base_url, value.strip()) if attribute in _URL_ATTRIBUTES else value
-
     return nh3.clean(
         raw,
-        tags=set(ALLOWED_TAGS),
+        tags=_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=absolute,
-        url_schemes=set(URL_SCHEMES),
+        url_schemes=_SCHEMES,
+        url_relative=("rewrite_with_base", base_url),
         link_rel=None,
         strip_comments=True,
     )
+
+
+_TAGS = set(ALLOWED_TAGS)
+_SCHEMES = set(URL_SCHEMES)
 
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)

@@ -29,7 +29,7 @@ MIGRATIONS = [
     );
     CREATE INDEX article_id ON article(id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE output (path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL);
+    CREATE TABLE output (path TEXT PRIMARY KEY, size INTEGER NOT NULL);
     """,
 ]
 
@@ -122,14 +122,13 @@ class Store:
 
     # -- outputs ---------------------------------------------------------------------
 
-    def outputs(self) -> dict[str, tuple[str, int]]:
-        """Files the last build wrote: path under the output folder → (sha256, size)."""
-        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT path, digest, size FROM output")}
+    def outputs(self) -> dict[str, int]:
+        """Files the last build wrote: path under the output folder → size in bytes."""
+        return dict(self.db.execute("SELECT path, size FROM output"))
 
-    def replace_outputs(self, files: dict[str, tuple[str, int]]) -> None:
+    def replace_outputs(self, files: dict[str, int]) -> None:
         self.db.execute("DELETE FROM output")
-        self.db.executemany("INSERT INTO output(path, digest, size) VALUES (?, ?, ?)",
-                            [(p, d, s) for p, (d, s) in sorted(files.items())])
+        self.db.executemany("INSERT INTO output(path, size) VALUES (?, ?)", sorted(files.items()))
 
 
 def _statements(script: str) -> list[str]:
