@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from html import escape as html_escape
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -246,7 +247,8 @@ def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[s
         fe.id(article.id)
         fe.title(article.title)
         fe.link(href=article.url)
-        fe.description(summary[article.id])
+        # <description> is HTML to every reader; the summary is plain text, so escape it.
+        fe.description(html_escape(summary[article.id], quote=False))
         if article.id in html:
             fe.content(html[article.id])
         fe.published(article.date)
