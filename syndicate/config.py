@@ -36,7 +36,7 @@ class SiteConfig:
     language: str = _key("en", "Language tag of the content (BCP 47), e.g. 'en', 'fr-CA'.")
     timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. 'Europe/Berlin'.")
     author_name: str = _key("", "Default author of every article that names none (empty: the site title).")
-    author_email: str = _key("", "That author's address (optional; shown in RSS <author> when set).")
+    author_email: str = _key("", "That author's e-mail address (optional; in the Atom feed's <author>).")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ def load_config(path: str | Path | None = None, *, cwd: str | Path = ".") -> Con
     except OSError as err:
         raise ConfigError(f"{path}: cannot read the config file ({err.strerror}).") from err
     except UnicodeDecodeError as err:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}). Save it as UTF-8.") from err
+        line = err.object[: err.start].count(b"\n") + 1
+        raise ConfigError(f"{path}, line {line}: not UTF-8 text (byte {err.start}). Save it as UTF-8.") from err
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

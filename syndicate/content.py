@@ -310,11 +310,15 @@ def _split_front_matter(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     try:
         meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
+        # Point at where the broken construct starts (an unclosed [ or "), else where it broke.
+        context = getattr(err, "context", None)
+        mark = getattr(err, "context_mark", None) if context else None
+        mark = mark or getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        where = f" ({context} started on this line)" if context else ""
         raise ContentError(
-            f"front matter is not valid YAML: {problem}. Quote values that hold ':' or '#'.",
+            f"front matter is not valid YAML: {problem}{where}. Quote values that hold ':' or '#'.",
             line=line) from err
     if not isinstance(meta, dict):
         raise ContentError("front matter must be 'key: value' lines.", line=2)

@@ -45,7 +45,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
-        except sqlite3.Error as err:
+        except (sqlite3.Error, OSError) as err:
             raise StoreError(f"{self.path}: cannot open the state database ({err}). "
                              "Check [state] path and that the folder is writable.") from err
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Time `syndicate build` as a whole process on synthetic corpora, and print the figures.
+
+Usage:
+    python bench/feeds.py [--sizes 1000,10000,50000] [--repeat 3] [--workdir /tmp/syndicate-bench]
+                          [--corpus-script ../shared/bench/make_corpus.py] [--skip-tag-limit0-above 10000]
+
+For each size it makes the corpus once (make_corpus.py, the corpus the speed targets were
+measured on) and measures, from a cold state (no output/, no syndicate.db):
+
+    full      limit = 20, tag feeds on (the default config)      target at 10k: <= 2 s, <= 300 MB
+    idle      the same build again, nothing changed              target at 10k: <= 0.5 s, writes nothing
+    all-main  limit = 0, tag feeds off (3 files, every article)  target at 10k: <= 5 s, <= 1 GB
+    all-tags  limit = 0, tag feeds on (every article in every tag feed too)
+
+Each figure is the best wall time of --repeat runs and the peak RSS of the process (and of
+its worker processes, if larger). This is a benchmark, not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
+
+CASES = {
+    "full": "[feeds]\nlimit = 20\ntag_feeds = true\n",
+    "all-main": "[feeds]\nlimit = 0\ntag_feeds = false\n",
+    "all-tags": "[feeds]\nlimit = 0\ntag_feeds = true\n",
+}
+
+
+def run(site: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one `syndicate build` in ``site``."""
+    exe = shutil.which("syndicate") or sys.executable
+    args = [exe, "build", "--quiet"] if exe != sys.executable else [exe, "-m", "syndicate.cli", "build", "--quiet"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=site, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"syndicate build failed in {site} (exit {proc.returncode})")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def reset(site: Path) -> None:
+    shutil.rmtree(site / "output", ignore_errors=True)
+    for p in site.glob("syndicate.db*"):
+        p.unlink()
+
+
+def output_size(site: Path) -> int:
+    return sum(p.stat().st_size for p in (site / "output").rglob("*") if p.is_file()) // (1024 * 1024)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000,50000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workdir", default="/tmp/syndicate-bench")
+    ap.add_argument("--corpus-script", default=str(DEFAULT_CORPUS_SCRIPT))
+    ap.add_argument("--skip-tag-limit0-above", type=int, default=10000,
+                    help="all-tags writes ~75 KB per article; skip it above this size")
+    opts = ap.parse_args()
+    work = Path(opts.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+
+    print(f"{'articles':>8} {'case':<9} {'seconds':>8} {'peak MB':>8} {'output MB':>9}")
+    for n in [int(s) for s in opts.sizes.split(",")]:
+        corpus = work / f"corpus-{n}"
+        if not corpus.is_dir():
+            subprocess.run([sys.executable, opts.corpus_script, str(corpus), "-n", str(n)],
+                           check=True, stdout=subprocess.DEVNULL)
+        for case, feeds in CASES.items():
+            if case == "all-tags" and n > opts.skip_tag_limit0_above:
+                continue
+            site = work / f"site-{n}-{case}"
+            site.mkdir(exist_ok=True)
+            (site / "syndicate.toml").write_text(f'[content]\ndir = "{corpus}"\n{feeds}')
+            best, peak = float("inf"), 0
+            for _ in range(opts.repeat):
+                reset(site)
+                seconds, mb = run(site)
+                best, peak = min(best, seconds), max(peak, mb)
+            print(f"{n:>8} {case:<9} {best:>8.2f} {peak:>8} {output_size(site):>9}", flush=True)
+            if case == "full":
+                mtimes = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()}
+                idle = [run(site) for _ in range(opts.repeat)]
+                same = all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
+                print(f"{n:>8} {'idle':<9} {min(s for s, _ in idle):>8.2f} {max(m for _, m in idle):>8} "
+                      f"{'(no file rewritten)' if same else '(FILES REWRITTEN)':>9}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

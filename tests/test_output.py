@@ -1,0 +1,90 @@
+"""The writer: files stay inside output/, are replaced atomically, and only when changed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from syndicate.errors import SyndicateError
+from syndicate.output import Writer
+
+
+def test_a_new_file_is_written_and_counted_as_changed(tmp_path: Path) -> None:
+    writer = Writer(tmp_path / "out")
+    assert writer.write("feeds/rss.xml", b"<rss/>") is True
+    assert (tmp_path / "out" / "feeds" / "rss.xml").read_bytes() == b"<rss/>"
+    assert writer.changed == ["feeds/rss.xml"]
+    assert writer.written == {"feeds/rss.xml": 6}
+
+
+def test_parts_are_written_one_after_another(tmp_path: Path) -> None:
+    Writer(tmp_path).write("a.txt", [b"one ", b"two ", b"three"])
+    assert (tmp_path / "a.txt").read_bytes() == b"one two three"
+
+
+def test_the_same_bytes_are_not_rewritten_and_the_mtime_stays(tmp_path: Path) -> None:
+    Writer(tmp_path).write("a.xml", b"same bytes")
+    target = tmp_path / "a.xml"
+    os.utime(target, ns=(1_000_000_000, 1_000_000_000))
+    writer = Writer(tmp_path)
+    assert writer.write("a.xml", [b"same ", b"bytes"]) is False
+    assert target.stat().st_mtime_ns == 1_000_000_000
+    assert writer.changed == []
+
+
+def test_changed_bytes_of_the_same_size_are_rewritten(tmp_path: Path) -> None:
+    Writer(tmp_path).write("a.xml", b"aaaa")
+    assert Writer(tmp_path).write("a.xml", b"aaab") is True
+    assert (tmp_path / "a.xml").read_bytes() == b"aaab"
+
+
+def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    writer.write("feeds/a.xml", b"x")
+    writer.write("feeds/b.xml", b"y")
+    assert sorted(p.name for p in (tmp_path / "feeds").iterdir()) == ["a.xml", "b.xml"]
+
+
+def test_a_path_written_twice_in_one_build_is_refused(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    writer.write("feeds/tags/c/rss.xml", b"1")
+    with pytest.raises(SyndicateError, match="feeds/tags/c/rss.xml would be written twice in one build."):
+        writer.write("feeds/tags/c/rss.xml", b"2")
+
+
+@pytest.mark.parametrize("rel", ["../escape.xml", "feeds/../../escape.xml", "/etc/escape.xml"])
+def test_a_path_outside_the_output_folder_is_refused(tmp_path: Path, rel: str) -> None:
+    writer = Writer(tmp_path / "out")
+    with pytest.raises(SyndicateError, match="outside"):
+        writer.write(rel, b"x")
+    assert not (tmp_path / "escape.xml").exists()
+
+
+def test_a_sibling_folder_with_the_same_prefix_is_outside(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(SyndicateError, match="outside"):
+        Writer(tmp_path / "out").write("../out_sibling/x.xml", b"x")
+
+
+def test_a_symlink_out_of_the_output_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out" / "feeds").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SyndicateError, match="outside"):
+        Writer(tmp_path / "out").write("feeds/rss.xml", b"x")
+    assert not (tmp_path / "elsewhere" / "rss.xml").exists()
+
+
+def test_stale_files_of_an_earlier_build_are_removed_with_their_empty_folders(tmp_path: Path) -> None:
+    first = Writer(tmp_path)
+    first.write("feeds/rss.xml", b"1")
+    first.write("feeds/tags/old/rss.xml", b"1")
+    (tmp_path / "mine.html").write_text("a file syndicate did not write")
+    second = Writer(tmp_path)
+    second.write("feeds/rss.xml", b"1")
+    assert second.remove_stale(first.written) == ["feeds/tags/old/rss.xml"]
+    assert not (tmp_path / "feeds" / "tags").exists()
+    assert (tmp_path / "mine.html").exists()
+    assert (tmp_path / "feeds" / "rss.xml").exists()
