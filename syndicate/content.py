@@ -310,13 +310,14 @@ def _split_front_matter(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     try:
         meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except yaml.YAMLError as err:
-        # Point at where the broken construct starts (an unclosed [ or "), else where it broke.
-        context = getattr(err, "context", None)
-        mark = getattr(err, "context_mark", None) if context else None
-        mark = mark or getattr(err, "problem_mark", None)
+        # An unclosed quote or bracket is reported where it opened (YAML notices it lines
+        # later); any other mistake where the parser tripped over it.
+        context = getattr(err, "context", None) or ""
+        unclosed = context.startswith(("while scanning a quoted", "while parsing a flow"))
+        mark = getattr(err, "context_mark" if unclosed else "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        where = f" ({context} started on this line)" if context else ""
+        where = f" ({context} started on this line)" if unclosed else ""
         raise ContentError(
             f"front matter is not valid YAML: {problem}{where}. Quote values that hold ':' or '#'.",
             line=line) from err
@@ -530,21 +531,33 @@ def parse_date(value: Any, tz: tzinfo) -> datetime | None:
     return parsed.replace(microsecond=0)
 
 
-_SLUG_WORDS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
+# "C++" and "C#" keep their meaning in a slug; a "+" or "#" not after a letter is punctuation.
+_SLUG_WORDS = ((re.compile(r"(?<=\w)\++"), "plus"), (re.compile(r"(?<=\w)#"), "sharp"),
+               (re.compile("&"), "and"), (re.compile("@"), "at"))
 
 
 @functools.lru_cache(maxsize=4096)
 def slugify(text: str) -> str:
-    """A lower-case, URL-safe name: accents folded, other letters (CJK...) kept.
+    """A lower-case, URL-safe name: Latin accents folded, other scripts kept as written.
 
     >>> slugify("Café & C++ 日本語")
     'cafe-and-c-plus-plus-日本語'
     """
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    for sign, word in _SLUG_WORDS.items():
-        text = text.replace(sign, word)
-    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:80].rstrip("-")
+    for pattern, word in _SLUG_WORDS:
+        text = pattern.sub(lambda m: f" {word} " * len(m.group()), text)
+    return re.sub(r"[\W_]+", "-", _fold(text).lower()).strip("-")[:80].rstrip("-")
+
+
+def _fold(text: str) -> str:
+    """'é' → 'e', 'ﬁ' → 'fi'; but 'ガ' and '한' stay whole (their marks are part of the letter)."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        if ch.isascii():
+            out.append(ch)
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        out.append(base if base.isascii() else unicodedata.normalize("NFKC", ch))
+    return "".join(out)
 
 
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+$")
