@@ -112,6 +112,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             return report
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress)
+        result.problems.extend(_renamed(result, store.articles(), display_root(config)))
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         total = len(specs) * len(FORMATS)
@@ -130,6 +131,26 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             saved.pop("up_to_date")
             store.set("build", {"fingerprint": fingerprint, "report": saved})
         return report
+
+
+def _renamed(result: LoadResult, known: dict[str, dict[str, str]], shown: str) -> list[Problem]:
+    """A warning for each article that is an earlier file renamed, if its id changed with it."""
+    seen = result.articles + result.drafts + result.scheduled
+    paths = {a.path for a in seen}
+    gone = {row["digest"]: (path, row["id"]) for path, row in known.items() if path not in paths}
+    problems = []
+    for article in seen:
+        if article.path in known or article.digest not in gone:
+            continue
+        old_path, old_id = gone[article.digest]
+        if old_id != article.id:
+            problems.append(Problem(
+                f"{shown}/{article.path}",
+                f"looks like {shown}/{old_path} renamed, and its id changed from {old_id!r} to "
+                f"{article.id!r}: feed readers will show it again as new. To keep the old id, add "
+                f"'id: {old_id}' to its front matter.",
+                level="warning"))
+    return problems
 
 
 def _report(result: LoadResult, *, feeds: int) -> BuildReport:

@@ -68,7 +68,7 @@ class Article:
     @property
     def body(self) -> str:
         """The body as written: Markdown, or paragraphs separated by blank lines for text."""
-        return _clean(self.source.decode("utf-8"))
+        return clean_text(self.source.decode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
     digest = hashlib.sha256(data).hexdigest()
     data = _normalize(data)
     if rel_path.endswith(".txt"):
-        meta, block, body = _split_text(_clean(data.decode("utf-8")))
+        meta, block, body = _split_text(clean_text(data.decode("utf-8")))
         source = body.encode("utf-8")
         fmt = "text"
     else:
@@ -239,10 +239,12 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
     slug = slugify(fields.text("slug") or name_slug or title)
     if not slug:
         raise fields.bad("slug", "gives an empty slug. Set 'slug' to letters and digits.")
+    # The id never comes from the title, so that a retitled article keeps it.
+    id_name = slugify(fields.text("slug") or name_slug or _file_stem(rel_path)) or slug
     raw_id = fields.text("id")
     url = _article_url(site, date, slug, raw_id)
     article = Article(
-        id=_article_id(site, date, slug, raw_id),
+        id=_article_id(site, date, id_name, raw_id),
         slug=slug,
         title=title,
         date=date,
@@ -281,7 +283,9 @@ def _normalize(data: bytes) -> bytes:
     return data
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (C0/C1 controls but tab and
+    newlines, U+FFFE, U+FFFF): dropped rather than let one character break a feed."""
     return _ILLEGAL.sub("", text)
 
 
@@ -306,7 +310,7 @@ def _split_front_matter(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     end = _FENCE.search(data, 4)
     if end is None:
         raise ContentError("front matter is not closed. Add a line '---' after the last key.", line=1)
-    block = _clean(data[4 : end.start()].decode("utf-8"))
+    block = clean_text(data[4 : end.start()].decode("utf-8"))
     try:
         meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except yaml.YAMLError as err:
@@ -407,10 +411,15 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return out
 
 
+def _file_stem(rel_path: str) -> str:
+    """The file's name without extension; for ``index.md``, its folder's name."""
+    p = Path(rel_path)
+    return p.parent.name if p.stem == "index" and p.parent.name else p.stem
+
+
 def _from_file_name(rel_path: str) -> tuple[date_type | None, str | None]:
     """The Jekyll convention: ``2024-05-01-my-post.md`` gives a date and a slug."""
-    p = Path(rel_path)
-    stem = p.parent.name if p.stem == "index" and p.parent.name else p.stem
+    stem = _file_stem(rel_path)
     m = re.match(r"(\d{4})-(\d{2})-(\d{2})-?(.*)$", stem)
     if m:
         try:
@@ -454,7 +463,7 @@ class _Fields:
         if value is None:
             return ""
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return " ".join(str(value).split())
+            return " ".join(clean_text(str(value)).split())
         raise self.bad(key, f"must be text, not {_kind(value)}.")
 
     def flag(self, key: str) -> bool:
@@ -483,7 +492,7 @@ class _Fields:
             raise self.bad("tags", "must be a list, like 'tags: [python, feeds]'.")
         seen: dict[str, str] = {}
         for tag in value:
-            name = " ".join(str(tag).split())
+            name = " ".join(clean_text(str(tag)).split())
             if name and slugify(name) not in seen:
                 seen[slugify(name)] = name
         return tuple(seen.values())
@@ -498,11 +507,11 @@ class _Fields:
         out = []
         for item in items:
             if isinstance(item, dict):
-                name = " ".join(str(item.get("name", "")).split())
+                name = " ".join(clean_text(str(item.get("name", ""))).split())
                 author = Author(name, str(item.get("email", "")).strip(), str(item.get("url", "")).strip())
             elif isinstance(item, str):
                 name, email = parseaddr(item) if "<" in item else (item, "")
-                author = Author(" ".join(name.split()), email)
+                author = Author(" ".join(clean_text(name).split()), email)
             else:
                 raise self.bad(key, f"must be a name or a list of names, not {_kind(item)}.")
             if not author.name:

@@ -16,7 +16,7 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
-from .content import Article
+from .content import Article, clean_text
 
 ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"input", "section", "picture", "source"})
 ALLOWED_ATTRIBUTES = {
@@ -48,7 +48,8 @@ def render_html(article: Article) -> str:
 
 def sanitize_html(raw: str, *, base_url: str) -> str:
     """Strip everything not allowed and resolve relative URLs against ``base_url``."""
-    return nh3.clean(
+    # A character reference such as &#1; renders to a character XML cannot carry.
+    return clean_text(nh3.clean(
         raw,
         tags=_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -56,7 +57,7 @@ def sanitize_html(raw: str, *, base_url: str) -> str:
         url_relative=("rewrite_with_base", base_url),
         link_rel=None,
         strip_comments=True,
-    )
+    ))
 
 
 _TAGS = set(ALLOWED_TAGS)

@@ -214,3 +214,26 @@ def test_the_sample_site_builds_out_of_the_box(tmp_path: Path) -> None:
     assert 'enclosure url="https://example.com/images/zurich-cafe.jpg"' in rss
     assert "language-python" in rss
     assert "Plans for the newsletter" not in rss and "Looking ahead to 2030" not in rss
+
+
+def test_renaming_a_published_file_warns_that_its_id_changes(runner: CliRunner, site: Path) -> None:
+    runner.invoke(main, ["build", *NOW])
+    old = site / "content" / "2026-02-01-unsafe.md"
+    old.rename(site / "content" / "2026-02-01-sanitized.md")
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "warning: content/2026-02-01-sanitized.md: looks like content/2026-02-01-unsafe.md renamed, "
+        "and its id changed from 'tag:blog.example.org,2026-02-01:unsafe' to "
+        "'tag:blog.example.org,2026-02-01:sanitized': feed readers will show it again as new. "
+        "To keep the old id, add 'id: tag:blog.example.org,2026-02-01:unsafe' to its front matter.\n"
+    )
+
+
+def test_a_renamed_file_that_keeps_its_id_is_no_problem(runner: CliRunner, site: Path) -> None:
+    runner.invoke(main, ["build", *NOW])
+    old = site / "content" / "2026-03-10-features.md"  # has an explicit id
+    old.rename(site / "content" / "2026-03-10-markdown.md")
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 0
+    assert result.stderr == ""
