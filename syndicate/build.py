@@ -12,16 +12,23 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+
+import jinja2
 
 from . import __version__
 from .config import Config
-from .content import LoadResult, SiteContext, SourceFile, load_articles, scan_content
-from .errors import Problem, SyndicateError
+from .content import Article, LoadResult, SiteContext, SourceFile, load_articles, scan_content
+from .errors import Problem, SyndicateError, TemplateError
 from .feeds import FORMATS, FeedSpec, build_feeds, plan_feeds
+from .newsletter import IssuePlan, archive_files, issue_files, plan_issues, render_issue
 from .output import Writer
-from .store import Store
+from .personalize import new_nonce
+from .store import Issue, Store
+from .templating import packaged_templates, template_env
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 #: on_progress(stage, done, total): stages are "read", "render" and "write".
 ProgressCallback = Callable[[str, int, int], None]
@@ -41,6 +48,7 @@ class BuildReport:
     problems: list[Problem] = field(default_factory=list)
     up_to_date: bool = False
     next_due: str | None = None
+    preview: tuple[int, int] | None = None  # the next issue's number and article count, if any
 
     @property
     def errors(self) -> list[Problem]:
@@ -103,11 +111,12 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
     """
     with Store(config.state_path) as store:
         files = scan_content(config.content_dir) if config.content_dir.is_dir() else []
-        fingerprint = _fingerprint(config, files, strict)
+        fingerprint = _fingerprint(config, files, strict, store.issue_numbers())
         last = store.get("build")
         if last and _still_current(last, fingerprint, now, store, config):
             report = BuildReport(**last["report"])
             report.problems = [Problem(**p) for p in last["report"]["problems"]]
+            report.preview = tuple(report.preview) if report.preview else None  # type: ignore[assignment]
             report.up_to_date, report.written, report.removed = True, 0, 0
             return report
 
@@ -120,9 +129,13 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             writer.write(rel, data)
             if on_progress:
                 on_progress("write", n, total)
+        feeds = len(writer.written)
+        preview, problems = _write_newsletter(config, result.articles, store, writer)
+        result.problems.extend(problems)
         removed = writer.remove_stale(store.outputs())
-        report = _report(result, feeds=len(writer.written))
+        report = _report(result, feeds=feeds)
         report.written, report.removed = len(writer.changed), len(removed)
+        report.preview = (preview.number, len(preview.article_ids)) if preview else None
         with store.transaction():
             seen = result.articles + result.drafts + result.scheduled
             store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
@@ -131,6 +144,41 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             saved.pop("up_to_date")
             store.set("build", {"fingerprint": fingerprint, "report": saved})
         return report
+
+
+def _write_newsletter(config: Config, articles: list[Article], store: Store,
+                      writer: Writer) -> tuple[Issue | None, list[Problem]]:
+    """The newsletter archive, each issue's folder, and a preview of the next issue.
+
+    A broken template is reported as a problem and leaves the newsletter files of the
+    last good build in place: it must not stop the feeds.
+    """
+    try:
+        env = template_env(config.templates_dir)
+        issues = store.issues()
+        files = archive_files(issues, config, env)
+        plans, _ = plan_issues(articles, store.covered_ids(), config=config, now=_EPOCH,
+                               next_number=_next_number(issues), first=not issues)
+        preview, problems = render_preview(plans[0], config, env) if plans else (None, [])
+    except TemplateError as err:
+        writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
+        return None, [Problem("newsletter", err.message)]
+    if preview is not None:
+        files.update(issue_files(preview, "newsletters/next", config))
+    for rel, data in sorted(files.items()):
+        writer.write(rel, data)
+    return preview, problems
+
+
+def render_preview(plan: IssuePlan, config: Config, env: jinja2.Environment) -> tuple[Issue, list[Problem]]:
+    """The next issue as it would be made, dated by its newest article (not the clock), so
+    that the preview is the same bytes on every build."""
+    plan = replace(plan, date=max(a.date for a in plan.articles))
+    return render_issue(plan, config, env, nonce=new_nonce())
+
+
+def _next_number(issues: list[Issue]) -> int:
+    return issues[-1].number + 1 if issues else 1
 
 
 def _renamed(result: LoadResult, known: dict[str, dict[str, str]], shown: str) -> list[Problem]:
@@ -173,13 +221,18 @@ def _counter(on_progress: ProgressCallback | None, specs: list[FeedSpec]) -> Cal
     return lambda done: on_progress("render", done, total)
 
 
-def _fingerprint(config: Config, files: list[SourceFile], strict: bool) -> str:
-    """A hash of everything a build reads, except the clock (see :func:`_still_current`)."""
+def _fingerprint(config: Config, files: list[SourceFile], strict: bool, issues: list[int]) -> str:
+    """A hash of everything a build reads, except the clock (see :func:`_still_current`):
+    the articles, the config, the templates and the issues made so far."""
     h = hashlib.sha256()
-    h.update(f"{__version__}\0{strict}\0{config.site}{config.content}{config.feeds}\0".encode())
-    h.update(str(Path(config.output_dir).resolve()).encode())
+    h.update(f"{__version__}\0{strict}\0{config.site}{config.content}{config.feeds}{config.newsletter}\0".encode())
+    h.update(f"{Path(config.output_dir).resolve()}\0{issues}".encode())
     for f in files:
         h.update(f"\0{f.rel}\0{f.mtime_ns}\0{f.size}".encode())
+    for folder in filter(None, [config.templates_dir, packaged_templates()]):
+        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+            st = path.stat()
+            h.update(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}".encode())
     return h.hexdigest()
 
 
@@ -197,3 +250,56 @@ def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, co
         except OSError:
             return False
     return True
+
+
+@dataclass
+class NewsletterReport:
+    """What ``syndicate newsletter`` did."""
+
+    created: list[Issue] = field(default_factory=list)
+    covered: int = 0  # older articles set aside by the first issue (or by --since)
+    problems: list[Problem] = field(default_factory=list)
+    preview: Issue | None = None
+    last_number: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.level == "error" for p in self.problems) else 0
+
+
+def make_newsletter(config: Config, *, now: datetime, since: datetime | None = None,
+                    preview: bool = False, strict: bool = False) -> NewsletterReport:
+    """Create (and record) the next issue(s) from the articles no issue has covered yet.
+
+    Every issue is rendered before anything is recorded, so that a broken template
+    records nothing. With ``preview``, the next issue is rendered to
+    ``newsletters/next/`` and nothing is recorded.
+    """
+    result = read_content(config, now=now, strict=strict)
+    env = template_env(config.templates_dir)
+    writer = Writer(config.output_dir)
+    with Store(config.state_path) as store:
+        issues = store.issues()
+        report = NewsletterReport(problems=list(result.problems),
+                                  last_number=issues[-1].number if issues else 0)
+        plans, backlog = plan_issues(result.articles, store.covered_ids(), config=config, now=now,
+                                     next_number=_next_number(issues), first=not issues, since=since)
+        if preview:
+            if plans:
+                report.preview, problems = render_preview(plans[0], config, env)
+                report.problems.extend(problems)
+                for rel, data in issue_files(report.preview, "newsletters/next", config).items():
+                    writer.write(rel, data)
+            return report
+        rendered = [render_issue(plan, config, env, nonce=new_nonce()) for plan in plans]
+        with store.transaction():
+            for issue, _ in rendered:
+                store.record_issue(issue, now)
+            store.cover(backlog, now)
+    for issue, problems in rendered:
+        report.created.append(issue)
+        report.problems.extend(problems)
+    report.covered = len(backlog)
+    for rel, data in sorted(archive_files(issues + report.created, config, env).items()):
+        writer.write(rel, data)
+    return report

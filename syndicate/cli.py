@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import BuildReport, build_site, check_site
+from .build import BuildReport, NewsletterReport, build_site, check_site, make_newsletter
 from .config import Config, load_config
 from .errors import SyndicateError
 
@@ -130,7 +130,54 @@ def check(obj: _Context, strict: bool, now: datetime) -> None:
     sys.exit(report.exit_code)
 
 
-def _print_problems(report: BuildReport) -> None:
+@main.command()
+@click.option("--preview", is_flag=True,
+              help="Render the next issue to output/newsletters/next/ and record nothing.")
+@click.option("--since", callback=lambda c, p, v: _parse_now(c, p, v) if v else None, metavar="DATE",
+              help="Take articles dated on or after DATE; older ones are set aside as already covered.")
+@_strict_option
+@_now_option
+@click.pass_obj
+def newsletter(obj: _Context, preview: bool, since: datetime | None, strict: bool, now: datetime) -> None:
+    """Create the next newsletter issue from the articles no issue has covered yet.
+
+    The issue is numbered (1, 2, 3…), recorded in the state database so that no
+    article is ever in two issues, and rendered to output/newsletters/<number>/:
+    email.html (CSS inlined), email.txt and index.html (the web version). The archive
+    output/newsletters/index.html and its feed newsletters/feed.xml are updated.
+
+    The very first issue takes the newest articles ([newsletter] max_articles) and
+    sets the older ones aside, so an existing backlog is never mailed by surprise;
+    --since DATE chooses where to start instead. With nothing new, no issue is made.
+    """
+    config = obj.config
+    report = make_newsletter(config, now=now, since=since, preview=preview, strict=strict)
+    _print_problems(report)
+    out = os.path.relpath(config.output_dir / "newsletters")
+    if preview:
+        if report.preview:
+            click.echo(f"Preview of issue #{report.preview.number} ({_count(len(report.preview.article_ids), 'article')}): "
+                       f"“{report.preview.subject}” in {out}/next/ (email.html, email.txt, index.html).")
+        else:
+            click.echo(_nothing_new(report.last_number))
+    elif not report.created:
+        click.echo(_nothing_new(report.last_number))
+    for issue in report.created:
+        click.echo(f"Created issue #{issue.number} ({_count(len(issue.article_ids), 'article')}): "
+                   f"“{issue.subject}” in {out}/{issue.number}/.")
+    if report.covered:
+        click.echo(f"Set aside {_count(report.covered, 'older article')} as already covered: a backlog "
+                   "is not mailed. Use --since DATE to start elsewhere.")
+    sys.exit(report.exit_code)
+
+
+def _nothing_new(last: int) -> str:
+    if last:
+        return f"Nothing new since issue #{last}: no issue created."
+    return "No published article is waiting for a newsletter: no issue created."
+
+
+def _print_problems(report: BuildReport | NewsletterReport) -> None:
     for problem in report.problems:
         label = click.style(f"{problem.level}: ", fg="red" if problem.level == "error" else "yellow")
         click.echo(label + str(problem), err=True)
@@ -152,9 +199,14 @@ def _summary(report: BuildReport, config: Config) -> str:
     if report.scheduled:
         extra.append(f"{report.scheduled} scheduled")
     held = f" ({', '.join(extra)} held back)" if extra else ""
-    changes = f"{report.written} changed" + (f", {report.removed} removed" if report.removed else "")
+    changes = f"{_count(report.written, 'file')} changed" + (f", {report.removed} removed" if report.removed else "")
+    preview = ""
+    if report.preview:
+        number, articles = report.preview
+        next_html = os.path.relpath(config.output_dir / "newsletters" / "next" / "email.html")
+        preview = f"; next newsletter (issue #{number}, {_count(articles, 'article')}) in {next_html}"
     return (f"Read {_count(report.files, 'article file')}: {report.published} published{held}; "
-            f"wrote {report.feeds} feed files to {where} ({changes}); {problems}.")
+            f"wrote {report.feeds} feed files to {where} ({changes}){preview}; {problems}.")
 
 
 class _ProgressBar:

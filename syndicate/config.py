@@ -16,6 +16,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -62,12 +63,26 @@ class FeedsConfig:
     tag_feeds: bool = _key(True, "Also write a feed per tag under feeds/tags/<tag>/.")
 
 
+@dataclass(frozen=True)
+class NewsletterConfig:
+    mode: str = _key("digest", "'digest': one issue of the new articles; 'per_article': one issue per new article.")
+    max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next).")
+    subject: str = _key("{{ site.title }}: {{ lead.title }}",
+                        "Subject line, a jinja2 template: site, issue.number, issue.date, lead, articles.")
+    preheader: str = _key("", "Inbox preview text (empty: the lead article's summary).")
+    full_content: bool = _key(False, "Whole articles in the email; false sends summaries with a link.")
+    templates_dir: str = _key("", "Folder of your own templates, used before the packaged ones (empty: none).")
+    postal_address: str = _key("", "Your postal address, shown in every email's footer (CAN-SPAM asks for it).")
+    sender: str = _key("", "From address, 'Name <address>' (empty: the site title at newsletter@ the site's domain).")
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "content": ContentConfig,
     "output": OutputConfig,
     "state": StateConfig,
     "feeds": FeedsConfig,
+    "newsletter": NewsletterConfig,
 }
 
 
@@ -82,6 +97,17 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     state: StateConfig = field(default_factory=StateConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
+
+    @property
+    def templates_dir(self) -> Path | None:
+        return self.root / self.newsletter.templates_dir if self.newsletter.templates_dir else None
+
+    @property
+    def sender(self) -> str:
+        """The From address: [newsletter] sender, or the site title at newsletter@<domain>."""
+        host = urlsplit(self.site.base_url).hostname or "localhost"
+        return self.newsletter.sender or f"{self.site.title} <newsletter@{host}>"
 
     @property
     def content_dir(self) -> Path:
@@ -147,6 +173,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
     if not problems:
         _check_values(sections.get("site") or SiteConfig(), sections.get("content") or ContentConfig(),
                       name, text, problems)
+        _check_newsletter(sections.get("newsletter") or NewsletterConfig(), source, name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
@@ -208,6 +235,26 @@ def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str
             f"{content.permalink!r}; use the fields {{year}} {{month}} {{day}} {{slug}} {{id}}, "
             "with {slug} or {id} in it so that every article gets its own URL."
         )
+
+
+def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, text: str,
+                      problems: list[str]) -> None:
+    if news.mode not in ("digest", "per_article"):
+        problems.append(f"{_where(name, text, 'newsletter', 'mode')}: 'newsletter.mode' is {news.mode!r}; "
+                        "use 'digest' or 'per_article'.")
+    if news.max_articles < 1:
+        problems.append(f"{_where(name, text, 'newsletter', 'max_articles')}: 'newsletter.max_articles' "
+                        f"is {news.max_articles}; use 1 or more.")
+    if news.sender:
+        display, address = parseaddr(news.sender)
+        if "@" not in address or "\n" in news.sender or "\r" in news.sender:
+            problems.append(f"{_where(name, text, 'newsletter', 'sender')}: 'newsletter.sender' is "
+                            f"{news.sender!r}, not an address. Write it like 'My Site <news@example.com>'.")
+    if news.templates_dir:
+        folder = (source.parent if source else Path(".")) / news.templates_dir
+        if not folder.is_dir():
+            problems.append(f"{_where(name, text, 'newsletter', 'templates_dir')}: 'newsletter.templates_dir' "
+                            f"is {news.templates_dir!r}, which is not a folder ({folder}).")
 
 
 def _where(name: str, text: str, section: str, key: str | None) -> str:

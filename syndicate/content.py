@@ -508,7 +508,8 @@ class _Fields:
         for item in items:
             if isinstance(item, dict):
                 name = " ".join(clean_text(str(item.get("name", ""))).split())
-                author = Author(name, str(item.get("email", "")).strip(), str(item.get("url", "")).strip())
+                author = Author(name, clean_text(str(item.get("email", ""))).strip(),
+                                clean_text(str(item.get("url", ""))).strip())
             elif isinstance(item, str):
                 name, email = parseaddr(item) if "<" in item else (item, "")
                 author = Author(" ".join(clean_text(name).split()), email)

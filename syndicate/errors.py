@@ -5,6 +5,7 @@
     SyndicateError            anything syndicate reports in plain words
      ├── ConfigError          syndicate.toml is unreadable or holds a bad value (also ValueError)
      ├── ContentError         one article is broken; collected as a Problem (also ValueError)
+     ├── TemplateError        a template has a syntax error or uses an unknown variable
      └── StoreError           the state database cannot be opened or written
 
 A ``ContentError`` never stops a build: the loader turns it into a :class:`Problem`
@@ -57,6 +58,10 @@ class ContentError(SyndicateError, ValueError):
         self.path = path
         self.line = line
         self.field = field
+
+
+class TemplateError(SyndicateError):
+    """A template cannot be rendered; the message names the template file and line."""
 
 
 class StoreError(SyndicateError):

@@ -58,6 +58,11 @@ class Writer:
         self.changed.append(rel)
         return True
 
+    def keep(self, files: dict[str, int]) -> None:
+        """Count files of an earlier build as part of this one, untouched (not stale)."""
+        for rel, size in files.items():
+            self.written.setdefault(rel, size)
+
     def remove_stale(self, previous: Iterable[str]) -> list[str]:
         """Delete files an earlier build wrote that this build did not; empty folders go too."""
         removed = []

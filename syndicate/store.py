@@ -11,11 +11,13 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
+from .personalize import Personalizer
 
 MIGRATIONS = [
     # 1: articles seen (keyed by path) and small build facts.
@@ -30,6 +32,29 @@ MIGRATIONS = [
     CREATE INDEX article_id ON article(id);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE output (path TEXT PRIMARY KEY, size INTEGER NOT NULL);
+    """,
+    # 2: newsletter issues, as rendered (so the archive and later sends never depend on
+    # today's content), and which article each covered. An article id is the primary
+    # key of issue_article: no article can be in two issues, whatever happens.
+    """
+    CREATE TABLE issue (
+        number INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        date TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        preheader TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        web_html TEXT NOT NULL
+    );
+    CREATE TABLE issue_article (
+        article_id TEXT PRIMARY KEY,
+        issue_number INTEGER REFERENCES issue(number),
+        position INTEGER NOT NULL,
+        covered_at TEXT NOT NULL
+    );
+    CREATE INDEX issue_article_issue ON issue_article(issue_number, position);
     """,
 ]
 
@@ -129,6 +154,72 @@ class Store:
     def replace_outputs(self, files: dict[str, int]) -> None:
         self.db.execute("DELETE FROM output")
         self.db.executemany("INSERT INTO output(path, size) VALUES (?, ?)", sorted(files.items()))
+
+
+    # -- newsletter issues ---------------------------------------------------------------
+
+    def covered_ids(self) -> set[str]:
+        """Ids of every article an issue has covered (sent, or set aside as backlog)."""
+        return {row[0] for row in self.db.execute("SELECT article_id FROM issue_article")}
+
+    def issue_numbers(self) -> list[int]:
+        return [row[0] for row in self.db.execute("SELECT number FROM issue ORDER BY number")]
+
+    def issues(self) -> list[Issue]:
+        """Every issue recorded, oldest first."""
+        rows = self.db.execute(
+            "SELECT number, date, subject, preheader, nonce, html, text, web_html FROM issue ORDER BY number")
+        issues = []
+        for number, date, subject, preheader, nonce, html, text, web_html in rows.fetchall():
+            ids = tuple(r[0] for r in self.db.execute(
+                "SELECT article_id FROM issue_article WHERE issue_number = ? ORDER BY position", (number,)))
+            issues.append(Issue(number, datetime.fromisoformat(date), subject, preheader, ids,
+                                      nonce, html, text, web_html))
+        return issues
+
+    def record_issue(self, issue: Issue, now: datetime) -> None:
+        """Record an issue and its articles. Call inside :meth:`transaction`.
+
+        :raises StoreError: an article is already in an issue (another run got there first).
+        """
+        try:
+            self.db.execute(
+                "INSERT INTO issue(number, created_at, date, subject, preheader, nonce, html, text, web_html) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (issue.number, now.isoformat(), issue.date.isoformat(), issue.subject, issue.preheader,
+                 issue.nonce, issue.html, issue.text, issue.web_html))
+            self.db.executemany(
+                "INSERT INTO issue_article(article_id, issue_number, position, covered_at) VALUES (?, ?, ?, ?)",
+                [(id_, issue.number, i, now.isoformat()) for i, id_ in enumerate(issue.article_ids)])
+        except sqlite3.IntegrityError as err:
+            raise StoreError(f"issue #{issue.number} or one of its articles is already recorded "
+                             "(another run made an issue meanwhile). Run the command again.") from err
+
+    def cover(self, article_ids: Iterable[str], now: datetime) -> None:
+        """Mark articles covered without an issue: the backlog the first issue leaves out."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO issue_article(article_id, issue_number, position, covered_at) "
+            "VALUES (?, NULL, 0, ?)", [(id_, now.isoformat()) for id_ in article_ids])
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rendered newsletter issue, as recorded: exactly what is sent, and its web page."""
+
+    number: int
+    date: datetime
+    subject: str
+    preheader: str
+    article_ids: tuple[str, ...]
+    nonce: str  # of its per-subscriber placeholders (see personalize)
+    html: str  # the email's HTML, CSS inlined, placeholders in
+    text: str  # the plain-text part, placeholders in
+    web_html: str  # the web version: no placeholders, feed autodiscovery
+
+    def personalizers(self) -> tuple[Personalizer, Personalizer]:
+        """(HTML, text), each ready to fill for one subscriber."""
+        return (Personalizer.compile(self.html, self.nonce, escape=True),
+                Personalizer.compile(self.text, self.nonce, escape=False))
 
 
 def _statements(script: str) -> list[str]:

@@ -55,7 +55,8 @@ def test_build_prints_a_one_line_summary_and_writes_the_feeds(runner: CliRunner,
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "Read 7 article files: 5 published (1 draft, 1 scheduled held back); "
-        "wrote 24 feed files to output/feeds (24 changed); 0 problems.\n"
+        "wrote 24 feed files to output/feeds (29 files changed); next newsletter (issue #1, 5 articles) "
+        "in output/newsletters/next/email.html; 0 problems.\n"
     )
     assert result.stderr == ""
     for name in ("rss.xml", "atom.xml", "feed.json"):
@@ -79,9 +80,11 @@ def test_a_changed_article_rewrites_only_the_feeds_that_carry_it(runner: CliRunn
     story = site / "content" / "2026-04-01-news-story.txt"
     story.write_text(story.read_text().replace("180 passengers", "200 passengers"))
     result = runner.invoke(main, ["build", *NOW])
-    assert "(9 changed)" in result.stdout  # main, news and local feeds, three formats each
+    assert "(9 files changed)" in result.stdout
     after = mtimes(site / "output")
     changed = sorted(p for p in after if after[p] != before[p])
+    # The main, news and local feeds, three formats each. The newsletter preview shows the
+    # first paragraph only, which did not change, so it is not rewritten.
     assert changed == sorted(
         f"feeds/{folder}{name}" for folder in ("", "tags/news/", "tags/local/")
         for name in ("rss.xml", "atom.xml", "feed.json")
@@ -93,7 +96,7 @@ def test_touching_a_file_without_changing_it_rewrites_nothing(runner: CliRunner,
     before = mtimes(site / "output")
     os.utime(site / "content" / "2026-03-10-features.md")
     result = runner.invoke(main, ["build", *NOW])
-    assert "(0 changed)" in result.stdout
+    assert "(0 files changed)" in result.stdout
     assert mtimes(site / "output") == before
 
 
@@ -101,7 +104,7 @@ def test_a_deleted_output_folder_is_written_again(runner: CliRunner, site: Path)
     runner.invoke(main, ["build", *NOW])
     shutil.rmtree(site / "output")
     result = runner.invoke(main, ["build", *NOW])
-    assert "(24 changed)" in result.stdout
+    assert "(29 files changed)" in result.stdout
     assert (site / "output" / "feeds" / "rss.xml").is_file()
 
 
