@@ -96,9 +96,17 @@ def read_content(config: Config, *, now: datetime, strict: bool = False,
 
 def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
-    """Read and check everything, render every feed in memory, write nothing."""
+    """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
     result = read_content(config, now=now, strict=strict, on_progress=on_progress)
     count = sum(1 for _ in build_feeds(plan_feeds(result.articles, config), config))
+    try:  # the templates: render an issue of the newest articles, as a first issue would be
+        env = template_env(config.templates_dir)
+        plans, _ = plan_issues(result.articles, (), config=config, now=now, next_number=1, first=True)
+        if plans:
+            result.problems.extend(render_preview(plans[0], config, env)[1])
+        archive_files([], config, env)
+    except TemplateError as err:
+        result.problems.append(Problem("newsletter", err.message))
     return _report(result, feeds=count)
 
 
