@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import click
@@ -56,7 +55,7 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date-time. Use e.g. 2025-01-31T08:00:00+01:00.")
+        raise click.BadParameter(f"{value!r} is not a date-time. Use e.g. 2025-01-31T08:00:00+01:00.") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 

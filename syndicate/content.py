@@ -554,7 +554,7 @@ def slugify(text: str) -> str:
     'cafe-and-c-plus-plus-日本語'
     """
     for pattern, word in _SLUG_WORDS:
-        text = pattern.sub(lambda m: f" {word} " * len(m.group()), text)
+        text = pattern.sub(lambda m, word=word: f" {word} " * len(m.group()), text)
     return re.sub(r"[\W_]+", "-", _fold(text).lower()).strip("-")[:80].rstrip("-")
 
 
