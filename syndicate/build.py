@@ -1,9 +1,11 @@
-"""``syndicate build`` and ``syndicate check``: content store → feeds on disk, once per change.
+"""The commands' work: ``build``, ``check`` and ``newsletter``, from the content store to disk.
 
-The work is: scan the content folder, read and check every article, render what the
-feeds carry, write the files that changed, record what was seen. When nothing that
-a build depends on has changed (the files, the config, the time of the next
-scheduled article), the last build stands and nothing is read or written.
+A build scans the content folder, reads and checks every article, renders what the
+feeds carry, writes the feeds, the newsletter archive and a preview of the next issue
+(only the files that changed), and records what was seen. When nothing that a build
+depends on has changed (the files, the config, the templates, the issues made, the
+time of the next scheduled article), the last build stands and nothing is read or
+written. ``make_newsletter`` creates and records issues.
 """
 
 from __future__ import annotations
