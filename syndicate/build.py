@@ -69,29 +69,23 @@ def site_context(config: Config) -> SiteContext:
     return SiteContext(base_url=config.site.base_url, permalink=config.content.permalink, tz=config.tz)
 
 
-def display_root(config: Config) -> str:
-    """The content folder as the user would type it, for problem messages."""
-    rel = os.path.relpath(config.content_dir)
-    return rel if not rel.startswith("..") else str(config.content_dir.resolve())
-
-
 def read_content(config: Config, *, now: datetime, strict: bool = False,
                  files: list[SourceFile] | None = None,
                  on_progress: ProgressCallback | None = None) -> LoadResult:
     """Scan and load the content store; with ``strict`` an article with a warning is left out."""
     if not config.content_dir.is_dir():
         raise SyndicateError(
-            f"the content folder {display_root(config)!r} does not exist. Create it, or set "
+            f"the content folder {config.content_shown!r} does not exist. Create it, or set "
             "[content] dir in syndicate.toml.")
     if files is None:
         files = scan_content(config.content_dir)
     progress = (lambda n: on_progress("read", n, len(files))) if on_progress else None
-    result = load_articles(files, site_context(config), now=now, display_root=display_root(config),
+    result = load_articles(files, site_context(config), now=now, display_root=config.content_shown,
                            on_progress=progress)
     if strict:
         bad = {p.path for p in result.problems if p.level == "warning"}
         result.problems = [replace(p, level="error") for p in result.problems]
-        shown = display_root(config)
+        shown = config.content_shown
         result.articles = [a for a in result.articles if f"{shown}/{a.path}" not in bad]
     return result
 
@@ -131,7 +125,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             return report
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress)
-        result.problems.extend(_renamed(result, store.articles(), display_root(config)))
+        result.problems.extend(_renamed(result, store.articles(), config.content_shown))
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         total = len(specs) * len(FORMATS)
@@ -142,7 +136,10 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
         feeds = len(writer.written)
         preview, problems = _write_newsletter(config, result.articles, store, writer)
         result.problems.extend(problems)
-        removed = writer.remove_stale(store.outputs())
+        # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
+        preview_dir = config.output_dir / "newsletters" / "next"
+        previews = {f"newsletters/next/{p.name}" for p in preview_dir.glob("*") if p.is_file()}
+        removed = writer.remove_stale(set(store.outputs()) | previews)
         report = _report(result, feeds=feeds)
         report.written, report.removed = len(writer.changed), len(removed)
         report.preview = (preview.number, len(preview.article_ids)) if preview else None
@@ -168,7 +165,8 @@ def _write_newsletter(config: Config, articles: list[Article], store: Store,
         issues = store.issues()
         files = archive_files(issues, config, env)
         plans, _ = plan_issues(articles, store.covered_ids(), config=config, now=_EPOCH,
-                               next_number=_next_number(issues), first=not issues)
+                               next_number=_next_number(issues), first=not issues,
+                               covered_digests=store.covered_digests())
         preview, problems = render_preview(plans[0], config, env) if plans else (None, [])
     except TemplateError as err:
         writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
@@ -293,7 +291,8 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
         report = NewsletterReport(problems=list(result.problems),
                                   last_number=issues[-1].number if issues else 0)
         plans, backlog = plan_issues(result.articles, store.covered_ids(), config=config, now=now,
-                                     next_number=_next_number(issues), first=not issues, since=since)
+                                     next_number=_next_number(issues), first=not issues, since=since,
+                                     covered_digests=store.covered_digests())
         if preview:
             if plans:
                 report.preview, problems = render_preview(plans[0], config, env)
@@ -303,6 +302,8 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
             return report
         rendered = [render_issue(plan, config, env, nonce=new_nonce()) for plan in plans]
         with store.transaction():
+            seen = result.articles + result.drafts + result.scheduled
+            store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
             for issue, _ in rendered:
                 store.record_issue(issue, now)
             store.cover(backlog, now)

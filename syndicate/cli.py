@@ -17,6 +17,7 @@ import click
 from . import __version__
 from .build import BuildReport, NewsletterReport, build_site, check_site, make_newsletter
 from .config import Config, load_config
+from .content import parse_date
 from .errors import SyndicateError
 
 
@@ -132,12 +133,13 @@ def check(obj: _Context, strict: bool, now: datetime) -> None:
 @main.command()
 @click.option("--preview", is_flag=True,
               help="Render the next issue to output/newsletters/next/ and record nothing.")
-@click.option("--since", callback=lambda c, p, v: _parse_now(c, p, v) if v else None, metavar="DATE",
-              help="Take articles dated on or after DATE; older ones are set aside as already covered.")
+@click.option("--since", metavar="DATE",
+              help="Take articles dated on or after DATE (in the site's time zone); older ones are "
+                   "set aside as already covered.")
 @_strict_option
 @_now_option
 @click.pass_obj
-def newsletter(obj: _Context, preview: bool, since: datetime | None, strict: bool, now: datetime) -> None:
+def newsletter(obj: _Context, preview: bool, since: str | None, strict: bool, now: datetime) -> None:
     """Create the next newsletter issue from the articles no issue has covered yet.
 
     The issue is numbered (1, 2, 3…), recorded in the state database so that no
@@ -150,7 +152,10 @@ def newsletter(obj: _Context, preview: bool, since: datetime | None, strict: boo
     --since DATE chooses where to start instead. With nothing new, no issue is made.
     """
     config = obj.config
-    report = make_newsletter(config, now=now, since=since, preview=preview, strict=strict)
+    start = parse_date(since, config.tz) if since else None
+    if since and start is None:
+        raise click.BadParameter(f"{since!r} is not a date. Use YYYY-MM-DD.", param_hint="'--since'")
+    report = make_newsletter(config, now=now, since=start, preview=preview, strict=strict)
     _print_problems(report)
     out = os.path.relpath(config.output_dir / "newsletters")
     if preview:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
 import tomllib
 import zoneinfo
@@ -112,6 +113,12 @@ class Config:
     @property
     def content_dir(self) -> Path:
         return self.root / self.content.dir
+
+    @property
+    def content_shown(self) -> str:
+        """The content folder as the user would type it, for messages (relative if below cwd)."""
+        rel = os.path.relpath(self.content_dir)
+        return rel if not rel.startswith("..") else str(self.content_dir.resolve())
 
     @property
     def output_dir(self) -> Path:

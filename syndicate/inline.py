@@ -28,6 +28,9 @@ def inline_css(html: str) -> str:
         keep_style_tags=False,
         remove_classes=False,
         disable_validation=True,
+        # premailer copies CSS width/height into attributes: width="100%" height="auto" on an
+        # image undoes the pixel width Outlook on Windows needs. The template sets those.
+        disable_basic_attributes=["width", "height"],
         cssutils_logging_handler=logging.NullHandler(),
         cssutils_logging_level=logging.CRITICAL,
     ).transform(pretty_print=False)

@@ -23,9 +23,9 @@ from .errors import Problem
 from .feeds import home_url, newest_first
 from .inline import inline_css
 from .personalize import placeholders
-from .render import render_html, summarize, truncate_words
+from .render import html_to_text, render_html, summarize, truncate_words
 from .store import Issue
-from .templating import render_string, render_template, wrap_text
+from .templating import render_string, render_template
 
 GMAIL_CLIP_BYTES = 102_000  # Gmail hides the rest of a message whose HTML is larger
 PREHEADER_WORDS = 25
@@ -52,18 +52,20 @@ def plan_issues(
     now: datetime,
     first: bool,
     since: datetime | None = None,
+    covered_digests: Collection[str] = (),
 ) -> tuple[list[IssuePlan], list[str]]:
     """The issues to make now, and the ids of articles to mark covered without sending.
 
     New articles are the published ones no issue has covered, whatever their date
-    (an old post added today was never sent). ``digest`` puts the newest
+    (an old post added today was never sent); an article whose content hash is in
+    ``covered_digests`` is a covered one renamed, and is not new. ``digest`` puts the newest
     ``max_articles`` in one issue (the rest wait for the next); ``per_article`` makes
     one issue per article, oldest first. The backlog found by the very first issue is
     not mailed: it takes the newest articles and the older ones are marked covered.
     ``since`` marks everything dated before it covered instead.
     """
     settings = config.newsletter
-    new = [a for a in newest_first(articles) if a.id not in covered]
+    new = [a for a in newest_first(articles) if a.id not in covered and a.digest not in covered_digests]
     backlog: list[Article] = []
     if since is not None:
         backlog = [a for a in new if a.date < since]
@@ -120,13 +122,14 @@ def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
         text=render_template(env, "newsletter.txt.j2", email),
         web_html=render_template(env, "newsletter.html.j2", web),
     )
-    return issue, issue_problems(issue, plan)
+    return issue, issue_problems(issue, plan, config.content_shown)
 
 
-_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)[^>]*>", re.I)
+# No alt attribute, or an empty one: Markdown's ![](x.png) gives alt="".
+_IMG_WITHOUT_ALT = re.compile(r"""<img\b(?![^>]*\balt=(?!""|''))[^>]*>""", re.I)
 
 
-def issue_problems(issue: Issue, plan: IssuePlan) -> list[Problem]:
+def issue_problems(issue: Issue, plan: IssuePlan, shown: str = "content") -> list[Problem]:
     """Warnings about an issue: too big for Gmail, images without alt text."""
     problems = []
     size = len(issue.personalizers()[0].fill(PREVIEW_VALUES).encode("utf-8"))
@@ -140,7 +143,7 @@ def issue_problems(issue: Issue, plan: IssuePlan) -> list[Problem]:
         for img in _IMG_WITHOUT_ALT.findall(render_html(article)):
             src = re.search(r'src="([^"]*)"', img)
             problems.append(Problem(
-                article.path,
+                f"{shown}/{article.path}",
                 f"an image has no alt text ({src.group(1) if src else img}): readers whose mail "
                 "client hides images, and screen readers, see nothing. Add one: ![what it shows](…).",
                 level="warning"))
@@ -178,20 +181,20 @@ def _site_view(config: Config) -> dict[str, str]:
             "language": site.language}
 
 
+_IMG_WITHOUT_WIDTH = re.compile(r"<img\b(?![^>]*\bwidth=)", re.I)
+CONTENT_WIDTH = 552  # the 600px column less its padding
+
+
 def _article_view(article: Article) -> dict[str, Any]:
     html = render_html(article)
-    summary = summarize(article, html)
-    if article.format == "text":
-        text = "\n\n".join(wrap_text(p) for p in article.body.split("\n\n"))
-    else:
-        text = article.body.strip()  # Markdown reads well as plain text, code blocks intact
     return {
         "id": article.id,
         "title": article.title,
         "url": article.url,
-        "summary": summary,
-        "html": html,
-        "text": text,
+        "summary": summarize(article, html),
+        # Outlook on Windows sizes an image by its width attribute, never by CSS.
+        "html": _IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html),
+        "text": html_to_text(html, page_url=article.url),
         "image": article.image,
         "image_alt": article.title,
         "authors": [a.name for a in article.authors],

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import textwrap
+from html.parser import HTMLParser
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
@@ -91,3 +93,90 @@ def truncate_words(text: str, words: int) -> str:
     if len(parts) <= words:
         return text
     return " ".join(parts[:words]).rstrip(",;:-–—") + "…"
+
+
+_BLOCKS = {"p", "div", "section", "blockquote", "pre", "table", "tr", "ul", "ol", "li", "figure",
+           "h1", "h2", "h3", "h4", "h5", "h6", "hr", "details", "dl", "dt", "dd"}
+
+
+class _TextWriter(HTMLParser):
+    """Sanitized article HTML → plain text: paragraphs, '- ' list items, links as 'text (url)'."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page_url = page_url
+        self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "pre" keeps its lines
+        self.current: list[str] = []
+        self.pre = 0
+        self.quote = 0
+        self.links: list[str | None] = []
+
+    def flush(self) -> None:
+        text = "".join(self.current)
+        self.current = []
+        if self.pre:
+            return
+        text = " ".join(text.split())
+        if text:
+            self.blocks.append(("quote" if self.quote else "p", text))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in _BLOCKS:
+            self.flush()
+        if tag == "pre":
+            self.pre += 1
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag == "li":
+            self.current.append("- ")
+        elif tag == "br":
+            self.current.append("\n" if self.pre else " ")
+        elif tag == "a":
+            self.links.append(attributes.get("href"))
+        elif tag == "img" and attributes.get("alt"):
+            self.current.append(f"[{attributes['alt']}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href = self.links.pop()
+            text = "".join(self.current).rsplit(" ", 1)[-1]
+            inside = href is not None and href.startswith(self.page_url + "#")  # footnotes
+            if href and href.startswith(("http:", "https:", "mailto:")) and href not in text and not inside:
+                self.current.append(f" ({href})")
+        elif tag == "pre" and self.pre:
+            self.blocks.append(("pre", "".join(self.current).rstrip("\n")))
+            self.current = []
+            self.pre -= 1
+        elif tag in _BLOCKS:
+            if tag == "blockquote" and self.quote:
+                self.flush()
+                self.quote -= 1
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        self.current.append(data)
+
+
+def html_to_text(html: str, *, page_url: str = "", width: int = 72) -> str:
+    """Plain text of (sanitized) article HTML for an email's text part, wrapped at ``width``.
+
+    Code blocks keep their lines; quotes are prefixed with '> '; a link keeps its URL,
+    except one to a place on the page itself (``page_url#...``, footnotes).
+    """
+    writer = _TextWriter(page_url)
+    writer.feed(html)
+    writer.close()
+    writer.flush()
+    out = []
+    for kind, text in writer.blocks:
+        if kind == "pre":
+            out.append(text)
+        elif kind == "quote":
+            out.append(textwrap.fill(text, width, initial_indent="> ", subsequent_indent="> ",
+                                     break_long_words=False, break_on_hyphens=False))
+        else:
+            indent = "  " if text.startswith("- ") else ""
+            out.append(textwrap.fill(text, width, subsequent_indent=indent,
+                                     break_long_words=False, break_on_hyphens=False))
+    return "\n\n".join(out)

@@ -162,6 +162,12 @@ class Store:
         """Ids of every article an issue has covered (sent, or set aside as backlog)."""
         return {row[0] for row in self.db.execute("SELECT article_id FROM issue_article")}
 
+    def covered_digests(self) -> set[str]:
+        """Content hashes of covered articles: a file renamed unchanged is still covered."""
+        rows = self.db.execute(
+            "SELECT digest FROM article WHERE id IN (SELECT article_id FROM issue_article)")
+        return {row[0] for row in rows}
+
     def issue_numbers(self) -> list[int]:
         return [row[0] for row in self.db.execute("SELECT number FROM issue ORDER BY number")]
 

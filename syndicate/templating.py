@@ -51,14 +51,14 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise TemplateError(f"{_where(err.filename or err.name, err.lineno)}: {err.message}. "
+        raise TemplateError(f"{_where(err.filename or err.name, err.lineno)}: {_sentence(err.message)} "
                             "Fix the template's syntax.") from err
     except jinja2.TemplateNotFound as err:
         raise TemplateError(f"template {err.name!r} not found in {', '.join(env.loader.searchpath)}.") from err  # type: ignore[union-attr]
     except jinja2.UndefinedError as err:
         filename, line = _template_frame(err)
-        raise TemplateError(f"{_where(filename or name, line)}: {err.message}. Check the name; "
-                            "the variables a template can use are listed in the README.") from err
+        raise TemplateError(f"{_where(filename or name, line)}: {_sentence(err.message)} Check the "
+                            "name; the variables a template can use are listed in the README.") from err
 
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any], *, what: str) -> str:
@@ -66,7 +66,7 @@ def render_string(env: jinja2.Environment, source: str, context: dict[str, Any],
     try:
         return env.from_string(source).render(context)
     except jinja2.TemplateError as err:
-        raise TemplateError(f"{what} {source!r}: {err.message}.") from err
+        raise TemplateError(f"{what} {source!r}: {_sentence(err.message)}") from err
 
 
 def format_date(value: datetime) -> str:
@@ -80,6 +80,11 @@ def wrap_text(text: str, width: int = WRAP) -> str:
         textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) if line.strip() else ""
         for line in str(text).split("\n")
     )
+
+
+def _sentence(message: str | None) -> str:
+    """``message`` ending with exactly one full stop."""
+    return (message or "unknown template error").rstrip(". ") + "."
 
 
 def _where(filename: str | None, line: int | None) -> str:

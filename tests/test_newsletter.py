@@ -266,16 +266,11 @@ def test_since_takes_the_articles_dated_on_or_after_it(runner: CliRunner, site: 
     assert issue_rows(site) == {(CONTROL, None), (ESCAPING, None), (FEATURES, 1), (NEWS, 1), (UNSAFE, 1)}
 
 
-@pytest.mark.xfail(reason="BUG: --since DATE is midnight UTC, not the start of that day in [site] timezone: "
-                   "'date: 2026-01-06' (Europe/Berlin, 2026-01-05T23:00Z) is set aside by --since 2026-01-06",
-                   strict=True)
 def test_since_counts_the_day_in_the_site_time_zone(runner: CliRunner, site: Path) -> None:
     newsletter(runner, "--since", "2026-01-06")
     assert (CONTROL, 1) in issue_rows(site)
 
 
-@pytest.mark.xfail(reason="BUG: a renamed article file (no front matter id) gets a new id and is mailed "
-                   "again; README says an article is never in two issues 'whatever is renamed'", strict=True)
 def test_a_renamed_article_file_is_not_mailed_again(runner: CliRunner, site: Path) -> None:
     newsletter(runner)
     content = site / "content"
@@ -294,9 +289,6 @@ def test_build_removes_the_preview_once_its_articles_are_in_an_issue(runner: Cli
     assert (site / "output" / "newsletters" / "1" / "email.html").is_file()
 
 
-@pytest.mark.xfail(reason="BUG: the next/ folder written by `newsletter --preview` is not recorded as an "
-                   "output, so build never removes it: a preview of an issue already made stays",
-                   strict=True)
 def test_build_removes_a_preview_written_by_newsletter_preview_too(runner: CliRunner, site: Path) -> None:
     newsletter(runner, "--preview")
     newsletter(runner)
@@ -349,8 +341,6 @@ def test_a_broken_template_is_named_with_its_line_and_nothing_is_recorded(
     assert [i.article_ids for i in recorded(site)[0]] == [PUBLISHED]
 
 
-@pytest.mark.xfail(reason="BUG: jinja messages end with '.', and templating adds '. Fix the template's "
-                   "syntax.', printing '..' ('… is 'if'.. Fix …'); same in render_string", strict=True)
 def test_a_syntax_error_message_ends_its_sentence_once(runner: CliRunner, site: Path) -> None:
     shutil.copytree(DATA / "templates" / "unclosed-block", site / "my-templates")
     configure(site, templates_dir="my-templates")
@@ -471,9 +461,6 @@ def test_every_image_has_width_and_alt_and_every_link_is_absolute(site: Path) ->
     assert hrefs and all(h.startswith("https://") for h in hrefs)
 
 
-@pytest.mark.xfail(reason="BUG: premailer turns the lead image's width=\"552\" into width=\"100%\" and adds "
-                   "height=\"auto\" (from .lead-image's CSS); Outlook on Windows needs the pixel width "
-                   "(disable premailer's basic attributes)", strict=True)
 def test_the_lead_image_keeps_its_pixel_width_for_outlook(site: Path) -> None:
     issue = make_issue(site)
     image = doc(issue.html).xpath('//img[@class="lead-image"]')[0]
@@ -496,8 +483,6 @@ def test_full_content_emails_carry_no_script_handler_or_javascript_url(site: Pat
     assert all(i.get("alt") for i in page.xpath("//img"))
 
 
-@pytest.mark.xfail(reason="BUG: with full_content, images from article bodies have no width attribute "
-                   "(only max-width in CSS), so Outlook on Windows draws them at full size", strict=True)
 def test_full_content_images_have_a_width_too(site: Path) -> None:
     issue = make_issue(site, full_content=True)
     assert all(i.get("width") for i in doc(issue.html).xpath("//img"))
@@ -581,9 +566,6 @@ def test_the_text_part_is_wrapped_links_every_article_and_ends_with_unsubscribe(
     assert f"{SITE_TITLE} · Issue #1 · 28 November 2026\n" in text
 
 
-@pytest.mark.xfail(reason="BUG: with full_content the text part is the raw Markdown body: its raw HTML "
-                   "(<script>, <iframe>, javascript: links) is copied in unsanitized, long lines are not "
-                   "wrapped, relative links stay relative", strict=True)
 def test_a_full_content_text_part_has_no_html_and_is_wrapped(site: Path) -> None:
     issue = make_issue(site, full_content=True)
     text = issue.personalizers()[1].fill(VALUES)
@@ -592,8 +574,6 @@ def test_a_full_content_text_part_has_no_html_and_is_wrapped(site: Path) -> None
     assert text_lines_over_72(text) == []
 
 
-@pytest.mark.xfail(reason="BUG: the text part's first line (site title · issue · date) and each byline "
-                   "(date · authors) are not wrapped at 72 columns", strict=True)
 def test_a_long_site_title_and_author_list_are_wrapped_in_the_text_part(site: Path) -> None:
     text = (site / "syndicate.toml").read_text()
     (site / "syndicate.toml").write_text(text.replace(
@@ -639,20 +619,15 @@ def test_an_html_image_without_alt_is_warned_about_and_made_absolute(runner: Cli
     assert result.exit_code == 0 and result.stdout.startswith("Created issue #1 (6 articles)")
     assert result.stderr.startswith("warning: ") and result.stderr.endswith(ALT_WARNING)
     assert "2026-10-01-pictures.md" in result.stderr
-    assert '<img src="https://blog.example.org/2026/10/pictures/y.png"' in recorded(site)[0][0].html
+    assert re.search(r'<img [^>]*src="https://blog.example.org/2026/10/pictures/y.png"', recorded(site)[0][0].html)
 
 
-@pytest.mark.xfail(reason="BUG: the alt-text warning names the article as 2026-10-01-pictures.md, not "
-                   "content/2026-10-01-pictures.md as every other problem does", strict=True)
 def test_the_alt_warning_names_the_file_as_other_problems_do(runner: CliRunner, site: Path) -> None:
     write(site / "content" / "2026-10-01-pictures.md",
           "---\ntitle: Pictures\ndate: 2026-10-01\n---\n\nLook: <img src=\"y.png\">\n")
     assert newsletter(runner).stderr == "warning: content/2026-10-01-pictures.md" + ALT_WARNING
 
 
-@pytest.mark.xfail(reason="BUG: cmark renders ![](x.png) as <img alt=\"\">, and the check only looks for a "
-                   "missing alt attribute, so a Markdown image without alt text is never warned about",
-                   strict=True)
 def test_a_markdown_image_without_alt_text_is_warned_about(runner: CliRunner, site: Path) -> None:
     configure(site, full_content=True)
     write(site / "content" / "2026-10-01-pictures.md",
