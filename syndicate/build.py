@@ -11,7 +11,6 @@ written. ``make_newsletter`` creates and records issues.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
