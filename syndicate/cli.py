@@ -175,6 +175,59 @@ def newsletter(obj: _Context, preview: bool, since: str | None, strict: bool, no
     sys.exit(report.exit_code)
 
 
+@main.command()
+@click.argument("issue", type=int, required=False)
+@click.option("--test", "test_address", metavar="ADDRESS",
+              help="Send one copy (subject marked [Test]) to ADDRESS; record nothing.")
+@click.option("--dry-run", is_flag=True, help="Say who would get the issue; send nothing.")
+@click.option("--include-new", is_flag=True,
+              help="Also send to people who subscribed after this issue's send began.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@click.pass_obj
+def send(obj: _Context, issue: int | None, test_address: str | None, dry_run: bool, include_new: bool,
+         quiet: bool) -> None:
+    """Send an issue (the newest by default) to every active subscriber.
+
+    Every (issue, subscriber) is recorded in the state database as it is sent, so
+    the command can be stopped at any moment and run again: it resumes, and never
+    sends one issue twice to anyone (but for the few messages in flight at a kill,
+    at most [delivery] concurrency, which are sent again). Run again after a complete
+    send, it sends nothing. With [delivery] transport = "file" (the default), each
+    message is written to output/outbox/<issue>/ instead of being sent.
+    """
+    from .delivery import deliver_issue, dry_run as plan_send, send_test
+
+    config = obj.config
+    where = (f"SMTP {config.delivery.host}:{config.delivery.port}" if config.delivery.transport == "smtp"
+             else f"{os.path.relpath(config.output_dir / 'outbox')}/")
+    if test_address:
+        reply = send_test(config, test_address, issue_number=issue)
+        click.echo(f"Sent a test copy to {test_address} via {where}: {reply}")
+        return
+    if dry_run:
+        chosen, pending, sent = plan_send(config, issue_number=issue, include_new=include_new)
+        click.echo(f"Would send issue #{chosen.number} “{chosen.subject}” to {_count(pending, 'subscriber')} "
+                   f"via {where} ({sent} sent already). Nothing was sent.")
+        return
+    with _ProgressBar(enabled=not quiet, delay=0.0) as progress:
+        report = deliver_issue(config, issue_number=issue, include_new=include_new,
+                               on_progress=lambda done, total: progress("send", done, total))
+    for error in report.errors:
+        click.echo(click.style("Error: ", fg="red", bold=True) + error, err=True)
+    if not quiet or report.exit_code:
+        parts = [f"{report.sent} sent", f"{report.deferred} deferred", f"{report.failed} failed",
+                 f"{report.skipped} skipped"]
+        before = f" ({report.already_sent} sent before)" if report.already_sent else ""
+        rate = f" in {report.seconds:.1f} s" if report.sent else ""
+        click.echo(f"Issue #{report.issue} via {where}: {', '.join(parts)}{before}{rate}."
+                   + (f" {_count(report.bounced, 'subscriber')} marked bounced." if report.bounced else "")
+                   + (" Deferred messages are retried by the next 'syndicate send'." if report.deferred else "")
+                   + (" Stopped before the end; run 'syndicate send' again to resume." if report.interrupted else "")
+                   + (f" {_count(report.not_included, 'subscriber')} joined after this issue was sent: "
+                      "--include-new sends it to them too." if report.not_included else ""))
+    sys.exit(report.exit_code)
+
+
 def _nothing_new(last: int) -> str:
     if last:
         return f"Nothing new since issue #{last}: no issue created."
@@ -216,10 +269,11 @@ def _summary(report: BuildReport, config: Config) -> str:
 class _ProgressBar:
     """A rich progress bar on stderr that appears only once the work has taken a second."""
 
-    LABELS = {"read": "Reading articles", "render": "Rendering", "write": "Writing feeds"}
+    LABELS = {"read": "Reading articles", "render": "Rendering", "write": "Writing feeds", "send": "Sending"}
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, delay: float = 1.0) -> None:
         self.enabled = enabled and sys.stderr.isatty()
+        self.delay = delay
         self.started = time.monotonic()
         self.progress: Any = None
         self.tasks: dict[str, Any] = {}
@@ -228,19 +282,22 @@ class _ProgressBar:
         if not self.enabled:
             return
         if self.progress is None:
-            if time.monotonic() - self.started < 1.0:
+            if time.monotonic() - self.started < self.delay:
                 return
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                 console=Console(stderr=True), transient=True,
             )
             self.progress.start()
         if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage), total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
+            self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage), total=total, rate="")
+        task = self.tasks[stage]
+        speed = self.progress.tasks[task].speed if task < len(self.progress.tasks) else None
+        self.progress.update(task, completed=done, total=total, rate=f"{speed:,.0f}/s" if speed else "")
 
     def __enter__(self) -> _ProgressBar:
         return self
@@ -248,3 +305,8 @@ class _ProgressBar:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+from .cli_subscribers import subscribers  # noqa: E402  (a group of its own module)
+
+main.add_command(subscribers)

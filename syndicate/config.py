@@ -77,6 +77,23 @@ class NewsletterConfig:
     sender: str = _key("", "From address, 'Name <address>' (empty: the site title at newsletter@ the site's domain).")
 
 
+@dataclass(frozen=True)
+class DeliveryConfig:
+    transport: str = _key("file", "'file' writes each message as an .eml file into output/outbox/<issue>/; 'smtp' sends it.")
+    host: str = _key("localhost", "SMTP server.")
+    port: int = _key(587, "SMTP port (587 with starttls, 465 with ssl, 25 with none).")
+    security: str = _key("starttls", "'starttls', 'ssl' (TLS from the start) or 'none'.")
+    username_env: str = _key("SYNDICATE_SMTP_USER", "Environment variable holding the SMTP user name (none set: no login).")
+    password_env: str = _key("SYNDICATE_SMTP_PASSWORD", "Environment variable holding the SMTP password.")
+    concurrency: int = _key(1, "SMTP connections used at once.")
+    rate: float = _key(0, "Most messages per second, over all connections (0: no limit).")
+    max_per_connection: int = _key(1000, "Messages sent over one connection before it is renewed.")
+    max_attempts: int = _key(5, "Tries for a message the server defers (4xx) before it counts as failed.")
+    retry_delay: float = _key(2, "Seconds before the first retry of a deferred message; doubled for each next one.")
+    bounce_after: int = _key(1, "Hard failures (5xx) after which a subscriber is marked bounced.")
+    timeout: float = _key(30, "Seconds to wait for the SMTP server before giving up on a connection.")
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "content": ContentConfig,
@@ -84,6 +101,7 @@ SECTIONS: dict[str, type] = {
     "state": StateConfig,
     "feeds": FeedsConfig,
     "newsletter": NewsletterConfig,
+    "delivery": DeliveryConfig,
 }
 
 
@@ -99,6 +117,7 @@ class Config:
     state: StateConfig = field(default_factory=StateConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     @property
     def templates_dir(self) -> Path | None:
@@ -181,6 +200,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
         _check_values(sections.get("site") or SiteConfig(), sections.get("content") or ContentConfig(),
                       name, text, problems)
         _check_newsletter(sections.get("newsletter") or NewsletterConfig(), source, name, text, problems)
+        _check_delivery(sections.get("delivery") or DeliveryConfig(), name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
@@ -206,12 +226,15 @@ def _section(cls: type, section: str, values: dict[str, Any], name: str, text: s
     return cls(**kwargs)
 
 
-_TYPE_WORDS = {"str": "a string in quotes", "int": "a whole number", "bool": "true or false"}
+_TYPE_WORDS = {"str": "a string in quotes", "int": "a whole number", "bool": "true or false",
+               "float": "a number"}
 
 
 def _is_type(value: Any, expected: str) -> bool:
     if expected == "bool":
         return isinstance(value, bool)
+    if expected == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     if expected == "int":
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, str)
@@ -262,6 +285,21 @@ def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, te
         if not folder.is_dir():
             problems.append(f"{_where(name, text, 'newsletter', 'templates_dir')}: 'newsletter.templates_dir' "
                             f"is {news.templates_dir!r}, which is not a folder ({folder}).")
+
+
+def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: list[str]) -> None:
+    choices = {"transport": ("file", "smtp"), "security": ("starttls", "ssl", "none")}
+    for key, allowed in choices.items():
+        value = getattr(delivery, key)
+        if value not in allowed:
+            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is {value!r}; use "
+                            + " or ".join(repr(a) for a in allowed) + ".")
+    for key in ("concurrency", "max_per_connection", "max_attempts", "bounce_after", "port"):
+        if getattr(delivery, key) < 1:
+            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' must be 1 or more.")
+    for key in ("rate", "retry_delay", "timeout"):
+        if getattr(delivery, key) < 0:
+            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' must not be negative.")
 
 
 def _where(name: str, text: str, section: str, key: str | None) -> str:

@@ -6,6 +6,7 @@
      ├── ConfigError          syndicate.toml is unreadable or holds a bad value (also ValueError)
      ├── ContentError         one article is broken; collected as a Problem (also ValueError)
      ├── TemplateError        a template has a syntax error or uses an unknown variable
+     ├── DeliveryError        a message could not be sent (see ``permanent`` and ``fatal``)
      └── StoreError           the state database cannot be opened or written
 
 A ``ContentError`` never stops a build: the loader turns it into a :class:`Problem`
@@ -62,6 +63,20 @@ class ContentError(SyndicateError, ValueError):
 
 class TemplateError(SyndicateError):
     """A template cannot be rendered; the message names the template file and line."""
+
+
+class DeliveryError(SyndicateError):
+    """A message was not delivered.
+
+    ``permanent``: the server refused it for good (5xx); do not retry, count a bounce.
+    ``fatal``: nothing can be sent at all (cannot connect, login refused); stop the send.
+    Otherwise the failure is transient (4xx, a dropped connection): retry later.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.fatal = fatal
 
 
 class StoreError(SyndicateError):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
+from .ledger import SubscriberStore
 from .personalize import Personalizer
 
 MIGRATIONS = [
@@ -56,10 +57,41 @@ MIGRATIONS = [
     );
     CREATE INDEX issue_article_issue ON issue_article(issue_number, position);
     """,
+    # 3: subscribers, and the delivery ledger: one row per (issue, subscriber), so that a
+    # send resumes where it stopped and never sends one issue twice to one person.
+    """
+    CREATE TABLE subscriber (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        source TEXT NOT NULL DEFAULT '',
+        secret TEXT NOT NULL UNIQUE,
+        bounces INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX subscriber_email ON subscriber(email COLLATE NOCASE);
+    CREATE INDEX subscriber_status ON subscriber(status, id);
+    CREATE TABLE delivery (
+        issue_number INTEGER NOT NULL REFERENCES issue(number),
+        subscriber_id INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'deferred', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        queued_at TEXT NOT NULL,
+        next_attempt_at TEXT,
+        sent_at TEXT,
+        message_id TEXT NOT NULL DEFAULT '',
+        reply TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (issue_number, subscriber_id)
+    );
+    CREATE INDEX delivery_todo ON delivery(issue_number, status, subscriber_id);
+    """,
 ]
 
 
-class Store:
+class Store(SubscriberStore):
     """An open state database. Use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: str | Path) -> None:
