@@ -184,20 +184,31 @@ class _Sender:
             in_flight: dict[Future[str], tuple[Subscriber, int, Outgoing]] = {}
             after = 0
             while not stop.is_set():
+                self.store.changed_elsewhere()  # statuses are as of this read
                 page = self.store.due_deliveries(issue, self.clock(), after=after, limit=self.PAGE)
                 if not page:
                     break
+                stale = False
                 for subscriber, attempts in page:
                     after = subscriber.id
                     if stop.is_set():
                         break
-                    if self.store.subscriber_status(subscriber.id) != "active":
+                    # Someone may have unsubscribed since this page was read: once another
+                    # process has written to the database, look each status up again.
+                    stale = stale or self.store.changed_elsewhere()
+                    status = self.store.subscriber_status(subscriber.id) if stale else subscriber.status
+                    if status != "active":
                         self.store.mark_delivery(issue, subscriber.id, "skipped", now=self.clock(),
                                                  reply="not active any more")
                         self.report.skipped += 1
                         yield
                         continue
                     outgoing = self.factory.build(subscriber, self.clock())
+                    if workers == 1:  # one connection: no thread hand-off on the hot path
+                        future = _run_now(self._send, outgoing, f"{subscriber.id:09d}")
+                        self._record(issue, subscriber, attempts, outgoing, future, stop)
+                        yield
+                        continue
                     future = pool.submit(self._send, outgoing, f"{subscriber.id:09d}")
                     in_flight[future] = (subscriber, attempts, outgoing)
                     while len(in_flight) >= workers * 2:
@@ -248,6 +259,18 @@ class _Sender:
         self.store.mark_delivery(issue, subscriber.id, "sent", now=now, reply=reply,
                                  message_id=outgoing.message_id)
         self.report.sent += 1
+
+
+def _run_now(fn: Callable[..., str], *args: object) -> Future[str]:
+    """Call ``fn`` here and now, its outcome wrapped as a finished Future."""
+    future: Future[str] = Future()
+    try:
+        future.set_result(fn(*args))
+    except BaseException as err:  # noqa: BLE001 - handed to the caller through the Future
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        future.set_exception(err)
+    return future
 
 
 def send_test(config: Config, address: str, *, issue_number: int | None = None,

@@ -147,14 +147,20 @@ class SubscriberStore:
     def mark_delivery(self, issue: int, subscriber_id: int, status: str, *, now: datetime, reply: str = "",
                       message_id: str = "", next_attempt: datetime | None = None) -> None:
         """Record the outcome of one attempt: sent, deferred (retry at ``next_attempt``),
-        failed or skipped. Commits at once: the ledger is the checkpoint of a send."""
-        with self.transaction():
-            self.db.execute(
-                "UPDATE delivery SET status = ?, attempts = attempts + ?, reply = ?, message_id = ?, "
-                "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, next_attempt_at = ? "
-                "WHERE issue_number = ? AND subscriber_id = ?",
-                (status, 0 if status == "skipped" else 1, reply[:500], message_id, status, now.isoformat(),
-                 next_attempt.isoformat() if next_attempt else None, issue, subscriber_id))
+        failed or skipped. One statement, committed at once: the ledger is the checkpoint."""
+        self.db.execute(
+            "UPDATE delivery SET status = ?, attempts = attempts + ?, reply = ?, message_id = ?, "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, next_attempt_at = ? "
+            "WHERE issue_number = ? AND subscriber_id = ?",
+            (status, 0 if status == "skipped" else 1, reply[:500], message_id, status, now.isoformat(),
+             next_attempt.isoformat() if next_attempt else None, issue, subscriber_id))
+
+    def changed_elsewhere(self) -> bool:
+        """True when another connection (another process) has written since the last call."""
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        changed = version != getattr(self, "_data_version", version)
+        self._data_version = version
+        return changed
 
     def record_bounce(self, subscriber_id: int, *, bounce_after: int, now: datetime) -> bool:
         """Count a hard failure; True when it makes the subscriber 'bounced'."""

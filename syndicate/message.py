@@ -11,7 +11,6 @@ makes thousands of messages a second on one core.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -96,10 +95,16 @@ class MessageFactory:
             _quoted_printable(self.text.fill(values)), b"\r\n",
             b"--", boundary, b"\r\n",
             b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
-            base64.encodebytes(self.html.fill(values).encode("utf-8")).replace(b"\n", b"\r\n"),
+            _base64_lines(self.html.fill(values).encode("utf-8")),
             b"--", boundary, b"--\r\n",
         ))
         return Outgoing(self.sender, subscriber.email, message_id, data)
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters, each ending CRLF (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"".join(encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
 
 
 def _quoted_printable(text: str) -> bytes:
