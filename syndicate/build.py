@@ -148,7 +148,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")
-            store.set("build", {"fingerprint": fingerprint, "report": saved})
+            store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
         return report
 
 
@@ -275,7 +275,7 @@ class NewsletterReport:
 
 
 def make_newsletter(config: Config, *, now: datetime, since: datetime | None = None,
-                    preview: bool = False, strict: bool = False) -> NewsletterReport:
+                    preview: bool = False, strict: bool = False, auto_send: bool = False) -> NewsletterReport:
     """Create (and record) the next issue(s) from the articles no issue has covered yet.
 
     Every issue is rendered before anything is recorded, so that a broken template
@@ -304,7 +304,7 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
             seen = result.articles + result.drafts + result.scheduled
             store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
             for issue, _ in rendered:
-                store.record_issue(issue, now)
+                store.record_issue(issue, now, auto_send=auto_send)
             store.cover(backlog, now)
     for issue, problems in rendered:
         report.created.append(issue)

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import BuildReport, NewsletterReport, build_site, check_site, make_newsletter
+from .build import BuildReport, build_site, check_site, make_newsletter
 from .config import Config, load_config
 from .content import parse_date
 from .errors import SyndicateError
@@ -201,6 +201,13 @@ def send(obj: _Context, issue: int | None, test_address: str | None, dry_run: bo
     where = (f"SMTP {config.delivery.host}:{config.delivery.port}" if config.delivery.transport == "smtp"
              else f"{os.path.relpath(config.output_dir / 'outbox')}/")
     if test_address:
+        from .subscribers import normalize_address
+
+        try:
+            normalize_address(test_address)
+        except ValueError as err:
+            raise click.BadParameter(f"{test_address!r} is not an email address: {err}",
+                                     param_hint="'--test'") from None
         reply = send_test(config, test_address, issue_number=issue)
         click.echo(f"Sent a test copy to {test_address} via {where}: {reply}")
         return
@@ -228,13 +235,74 @@ def send(obj: _Context, issue: int | None, test_address: str | None, dry_run: bo
     sys.exit(report.exit_code)
 
 
+@main.command()
+@_quiet_option
+@click.pass_obj
+def run(obj: _Context, quiet: bool) -> None:
+    """Do what is due, once: for cron and systemd timers. Safe to run every minute.
+
+    Rebuilds the feeds if anything changed (an article whose time has come too); if
+    the newsletter is due ([schedule] newsletter), makes the issue and sends it; goes on
+    with any send of the scheduler's that did not finish. Prints nothing when there
+    was nothing to do. If another run holds the lock, says so and exits 0.
+    """
+    from .scheduler import Busy, describe, run_once
+
+    config = obj.config
+    try:
+        report = run_once(config)
+    except Busy as err:
+        if not quiet:
+            click.echo(err.message)
+        return
+    _print_problems(report)
+    if report.did_something and not quiet:
+        click.echo(describe(report) + ".")
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.pass_obj
+def schedule(obj: _Context) -> None:
+    """Run in the foreground and do the work on time, until stopped.
+
+    Rebuilds the feeds every [schedule] feeds_every and sends the newsletter when
+    [schedule] newsletter says, in the site's time zone. Each job is logged with its
+    duration and outcome; a failing job is retried at its next tick. SIGTERM or
+    Ctrl-C stops it cleanly (the message being sent is finished first).
+    """
+    import logging
+    import signal
+    import threading
+
+    from .scheduler import run_schedule
+
+    config = obj.config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_schedule(config, stop=stop)
+
+
+@main.command()
+@_now_option
+@click.pass_obj
+def status(obj: _Context, now: datetime) -> None:
+    """Show when the feeds were last built, the last issue and its sends, and what is due next."""
+    from .scheduler import status_lines
+
+    for line in status_lines(obj.config, now=now):
+        click.echo(line)
+
+
 def _nothing_new(last: int) -> str:
     if last:
         return f"Nothing new since issue #{last}: no issue created."
     return "No published article is waiting for a newsletter: no issue created."
 
 
-def _print_problems(report: BuildReport | NewsletterReport) -> None:
+def _print_problems(report: Any) -> None:
     for problem in report.problems:
         label = click.style(f"{problem.level}: ", fg="red" if problem.level == "error" else "yellow")
         click.echo(label + str(problem), err=True)

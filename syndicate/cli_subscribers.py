@@ -12,13 +12,19 @@ import click
 
 from .errors import SyndicateError
 from .store import Store
-from .subscribers import clean_name, normalize_address, read_csv
-
-STATUSES = ("pending", "active", "unsubscribed", "bounced")
+from .subscribers import STATUSES, clean_name, normalize_address, read_csv
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _known_address(value: str) -> str:
+    """The address as stored, if it is a valid one; else as typed (it may still be on the list)."""
+    try:
+        return normalize_address(value)
+    except ValueError:
+        return value.strip()
 
 
 def _address(value: str) -> str:
@@ -58,7 +64,7 @@ def add(obj: Any, email: str, name: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def import_(obj: Any, file: Path) -> None:
-    """Import subscribers from a CSV file (columns: email, and optionally name).
+    """Import subscribers from a CSV file (columns: email, and optionally name and status).
 
     A header row is recognised by an 'email' column; without one, the first column
     with an '@' is the address and the next one the name. Each bad row is reported
@@ -70,9 +76,9 @@ def import_(obj: Any, file: Path) -> None:
     except ValueError as err:
         raise SyndicateError(str(err)) from None
     good = [r for r in rows if not r.error]
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, tuple[str, str, str]] = {}
     for row in good:
-        seen.setdefault(row.email.lower(), (row.email, row.name))
+        seen.setdefault(row.email.lower(), (row.email, row.name, row.status))
     with Store(obj.config.state_path) as store, store.transaction():
         added = store.import_subscribers(seen.values(), source=f"import:{file.name}", now=_now())
     for row in rows:
@@ -117,7 +123,7 @@ def export(obj: Any, status: str | None) -> None:
 def unsubscribe(obj: Any, email: str) -> None:
     """Mark a subscriber unsubscribed: they get nothing more, and an import cannot undo it."""
     with Store(obj.config.state_path) as store, store.transaction():
-        changed = store.set_status(email.strip(), "unsubscribed", _now())
+        changed = store.set_status(_known_address(email), "unsubscribed", _now())
     if not changed:
         raise SyndicateError(f"{email} is not on the list.")
     click.echo(f"Unsubscribed {email.strip()}.")
@@ -133,7 +139,7 @@ def remove(obj: Any, email: str) -> None:
     'unsubscribe' instead.
     """
     with Store(obj.config.state_path) as store, store.transaction():
-        removed = store.remove_subscriber(email.strip())
+        removed = store.remove_subscriber(_known_address(email))
     if not removed:
         raise SyndicateError(f"{email} is not on the list.")
     click.echo(f"Removed {email.strip()}.")

@@ -94,6 +94,14 @@ class DeliveryConfig:
     timeout: float = _key(30, "Seconds to wait for the SMTP server before giving up on a connection.")
 
 
+@dataclass(frozen=True)
+class ScheduleConfig:
+    feeds_every: str = _key("15m", "How often 'syndicate schedule' rebuilds the feeds: \"30s\", \"15m\", \"1h\".")
+    newsletter: str = _key("manual", "When an issue goes out: \"daily at 08:00\", \"weekly on monday at 08:00\", "
+                                     "\"monthly on 1 at 09:00\", \"on publish\" or \"manual\" (site time zone).")
+    catch_up: bool = _key(True, "After a missed slot (machine off), send one catch-up issue; false skips it.")
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "content": ContentConfig,
@@ -102,6 +110,7 @@ SECTIONS: dict[str, type] = {
     "feeds": FeedsConfig,
     "newsletter": NewsletterConfig,
     "delivery": DeliveryConfig,
+    "schedule": ScheduleConfig,
 }
 
 
@@ -118,6 +127,7 @@ class Config:
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
 
     @property
     def templates_dir(self) -> Path | None:
@@ -201,6 +211,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
                       name, text, problems)
         _check_newsletter(sections.get("newsletter") or NewsletterConfig(), source, name, text, problems)
         _check_delivery(sections.get("delivery") or DeliveryConfig(), name, text, problems)
+        _check_schedule(sections.get("schedule") or ScheduleConfig(), name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
@@ -300,6 +311,16 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
     for key in ("rate", "retry_delay", "timeout"):
         if getattr(delivery, key) < 0:
             problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' must not be negative.")
+
+
+def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: list[str]) -> None:
+    from .due import parse_cadence, parse_interval
+
+    for key, parse in (("feeds_every", parse_interval), ("newsletter", parse_cadence)):
+        try:
+            parse(getattr(schedule, key))
+        except ValueError as err:
+            problems.append(f"{_where(name, text, 'schedule', key)}: 'schedule.{key}': {err}")
 
 
 def _where(name: str, text: str, section: str, key: str | None) -> str:

@@ -103,12 +103,14 @@ def deliver_issue(
     transport_factory: TransportFactory = make_transport,
     on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
+    wait_for_retries: bool = True,
 ) -> DeliveryReport:
     """Send issue ``issue_number`` (the newest by default) to every active subscriber.
 
     Resumes a send that stopped; run after a complete send, sends nothing. Deferred
     messages are retried within the run after [delivery] retry_delay, doubling,
-    until max_attempts; what is still deferred then waits for the next run.
+    until max_attempts; what is still deferred then waits for the next run. Without
+    ``wait_for_retries`` (the scheduler's one pass), the run does not wait for them.
 
     :raises DeliveryError: (fatal) nothing can be sent: the server is down, the login
         is refused. Nothing is marked sent.
@@ -146,7 +148,7 @@ def deliver_issue(
                     if on_progress:
                         on_progress(done, todo)
                 retry = store.next_retry(issue.number)
-                if retry is None or stop.is_set():
+                if retry is None or stop.is_set() or not wait_for_retries:
                     break
                 while not stop.is_set() and clock() < retry:
                     time.sleep(min(0.2, max(0.0, (retry - clock()).total_seconds())))

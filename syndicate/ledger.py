@@ -53,16 +53,18 @@ class SubscriberStore:
              source, secrets.token_hex(16)))
         return self.subscriber(email) if cursor.rowcount else None
 
-    def import_subscribers(self, rows: Iterable[tuple[str, str]], *, source: str, now: datetime) -> int:
-        """Add active subscribers from (email, name) rows; addresses already known are left
+    def import_subscribers(self, rows: Iterable[tuple[str, str, str]], *, source: str, now: datetime) -> int:
+        """Add subscribers from (email, name, status) rows; addresses already known are left
         exactly as they are (an unsubscribed address stays unsubscribed). Returns how many
         were added."""
         stamp = now.isoformat()
         before = self.db.total_changes
         self.db.executemany(
-            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, source, secret) "
-            "VALUES (?, ?, 'active', ?, ?, ?, ?)",
-            ((email, name, stamp, stamp, source, secrets.token_hex(16)) for email, name in rows))
+            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, unsubscribed_at, "
+            "source, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((email, name, status, stamp, stamp if status == "active" else None,
+              stamp if status == "unsubscribed" else None, source, secrets.token_hex(16))
+             for email, name, status in rows))
         return self.db.total_changes - before
 
     def subscriber(self, email: str) -> Subscriber | None:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
@@ -57,7 +58,9 @@ class MessageFactory:
         self._head = self._shared_headers(config.sender, subject_prefix + issue.subject, config.site.title)
 
     def _shared_headers(self, sender: str, subject: str, title: str) -> bytes:
-        msg = EmailMessage(policy=SMTP)
+        # Fold only past 998 octets (RFC 5322's hard limit): an ASCII subject stays on one
+        # line; RFC 2047 words still keep to 75 characters.
+        msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
         msg["From"] = sender
         msg["Subject"] = subject
         msg["List-Id"] = f"{title} <{self.list_host}>"
@@ -81,7 +84,7 @@ class MessageFactory:
         message_id = self.message_id(subscriber.id)
         head = b"".join((
             self._head,
-            b"To: ", formataddr((name, subscriber.email), charset="utf-8").encode("ascii"), b"\r\n",
+            b"To: ", _address_header(name, subscriber.email), b"\r\n",
             b"Date: ", format_datetime(now).encode("ascii"), b"\r\n",
             b"Message-ID: ", message_id.encode("ascii"), b"\r\n",
             b"List-Unsubscribe: <", unsubscribe.encode("ascii"), b">, <", self.mailto.encode("ascii"), b">\r\n",
@@ -99,6 +102,14 @@ class MessageFactory:
             b"--", boundary, b"--\r\n",
         ))
         return Outgoing(self.sender, subscriber.email, message_id, data)
+
+
+def _address_header(name: str, address: str) -> bytes:
+    """``Name <address>``: quoted if ASCII, else RFC 2047 words folded onto lines of their own."""
+    if not name or name.isascii():
+        return formataddr((name, address)).encode("ascii")
+    words = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{words} <{address}>".encode("ascii")
 
 
 def _base64_lines(data: bytes) -> bytes:

@@ -88,6 +88,11 @@ MIGRATIONS = [
     );
     CREATE INDEX delivery_todo ON delivery(issue_number, status, subscriber_id);
     """,
+    # 4: issues the scheduler made, which it also sends (recorded with the issue, in one
+    # transaction, so that a crash between making and sending loses nothing).
+    """
+    ALTER TABLE issue ADD COLUMN auto_send INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -215,23 +220,32 @@ class Store(SubscriberStore):
                                       nonce, html, text, web_html))
         return issues
 
-    def record_issue(self, issue: Issue, now: datetime) -> None:
+    def record_issue(self, issue: Issue, now: datetime, *, auto_send: bool = False) -> None:
         """Record an issue and its articles. Call inside :meth:`transaction`.
 
         :raises StoreError: an article is already in an issue (another run got there first).
         """
         try:
             self.db.execute(
-                "INSERT INTO issue(number, created_at, date, subject, preheader, nonce, html, text, web_html) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO issue(number, created_at, date, subject, preheader, nonce, html, text, web_html, "
+                "auto_send) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (issue.number, now.isoformat(), issue.date.isoformat(), issue.subject, issue.preheader,
-                 issue.nonce, issue.html, issue.text, issue.web_html))
+                 issue.nonce, issue.html, issue.text, issue.web_html, int(auto_send)))
             self.db.executemany(
                 "INSERT INTO issue_article(article_id, issue_number, position, covered_at) VALUES (?, ?, ?, ?)",
                 [(id_, issue.number, i, now.isoformat()) for i, id_ in enumerate(issue.article_ids)])
         except sqlite3.IntegrityError as err:
             raise StoreError(f"issue #{issue.number} or one of its articles is already recorded "
                              "(another run made an issue meanwhile). Run the command again.") from err
+
+    def unsent_auto_issues(self) -> list[int]:
+        """Issues the scheduler made whose send is not finished (never queued, or rows to go)."""
+        rows = self.db.execute(
+            "SELECT number FROM issue i WHERE auto_send = 1 AND (NOT EXISTS "
+            "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number) OR EXISTS "
+            "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number AND d.status IN ('queued', 'deferred')))"
+            " ORDER BY number")
+        return [row[0] for row in rows]
 
     def cover(self, article_ids: Iterable[str], now: datetime) -> None:
         """Mark articles covered without an issue: the backlog the first issue leaves out."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from email_validator import EmailNotValidError, validate_email
 
 MAX_NAME = 200
+STATUSES = ("pending", "active", "unsubscribed", "bounced")
 _EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "address")
 _NAME_HEADERS = ("name", "full name", "fullname", "display name")
 
@@ -33,8 +34,9 @@ def normalize_address(text: str) -> str:
 
 
 def clean_name(name: str) -> str:
-    """A display name on one line (no CR/LF can reach a header), at most 200 characters."""
-    return " ".join(name.split())[:MAX_NAME]
+    """A display name on one line, without control characters (none can reach a header),
+    at most 200 characters."""
+    return " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())[:MAX_NAME]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class CsvRow:
     line: int
     email: str = ""
     name: str = ""
+    status: str = "active"
     error: str = ""
 
 
@@ -51,8 +54,9 @@ def read_csv(path: Path) -> Iterator[CsvRow]:
     """The rows of a subscriber CSV file, each checked.
 
     A header row is recognised by a column called ``email`` (or ``e-mail``, ``email
-    address``…) and then ``name`` is looked up by its header; without one, the first
-    column holding an '@' is the address and the next column the name.
+    address``…) and then ``name`` and ``status`` are looked up by their headers (so that
+    an export imports back with unsubscribed people still unsubscribed); without one, the
+    first column holding an '@' is the address and the next column the name.
     """
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -63,7 +67,7 @@ def read_csv(path: Path) -> Iterator[CsvRow]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    email_col, name_col = None, None
+    email_col, name_col, status_col = None, None, None
     for row in reader:
         line = reader.line_num
         cells = [c.strip() for c in row]
@@ -75,6 +79,7 @@ def read_csv(path: Path) -> Iterator[CsvRow]:
             if header is not None:
                 email_col = header
                 name_col = next((i for i, c in enumerate(lowered) if c in _NAME_HEADERS), None)
+                status_col = lowered.index("status") if "status" in lowered else None
                 continue
             email_col = next((i for i, c in enumerate(cells) if "@" in c), 0)
             name_col = email_col + 1
@@ -83,7 +88,11 @@ def read_csv(path: Path) -> Iterator[CsvRow]:
         if not raw:
             yield CsvRow(line, error="no email address.")
             continue
+        status = (cells[status_col].lower() if status_col is not None and status_col < len(cells) else "") or "active"
+        if status not in STATUSES:
+            yield CsvRow(line, error=f"status {status!r} is not one of {', '.join(STATUSES)}.")
+            continue
         try:
-            yield CsvRow(line, normalize_address(raw), clean_name(name))
+            yield CsvRow(line, normalize_address(raw), clean_name(name), status)
         except ValueError as err:
             yield CsvRow(line, error=f"{raw!r}: {err}")
