@@ -115,10 +115,11 @@ class SubscriberStore:
         new: people who subscribed after the send began do not get this issue, unless
         ``include_new``.
         """
-        started = self.db.execute("SELECT min(queued_at) FROM delivery WHERE issue_number = ?",
-                                  (issue,)).fetchone()[0]
-        if started is not None and not include_new:
+        started = self.db.execute("SELECT send_started_at FROM issue WHERE number = ?", (issue,)).fetchone()
+        if started is not None and started[0] is not None and not include_new:
             return 0
+        self.db.execute("UPDATE issue SET send_started_at = ? WHERE number = ? AND send_started_at IS NULL",
+                        (now.isoformat(), issue))
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO delivery(issue_number, subscriber_id, status, queued_at) "
             "SELECT ?, id, 'queued', ? FROM subscriber WHERE status = 'active'", (issue, now.isoformat()))

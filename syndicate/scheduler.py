@@ -144,7 +144,8 @@ def describe(report: RunReport) -> str:
     parts = []
     build = report.build
     if build is not None and not build.up_to_date and build.written:
-        parts.append(f"feeds rebuilt ({build.written} files changed, {build.published} articles)")
+        articles = f"{build.published} article" + ("" if build.published == 1 else "s")
+        parts.append(f"feeds rebuilt ({build.written} files changed, {articles})")
     for issue in report.created:
         parts.append(f"issue #{issue.number} created (“{issue.subject}”)")
     for send in report.sends:

@@ -90,8 +90,12 @@ MIGRATIONS = [
     """,
     # 4: issues the scheduler made, which it also sends (recorded with the issue, in one
     # transaction, so that a crash between making and sending loses nothing).
+    # send_started_at: when its send first began (even to nobody), so that people who
+    # subscribe later are not sent an issue that went out before them.
     """
     ALTER TABLE issue ADD COLUMN auto_send INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE issue ADD COLUMN send_started_at TEXT;
+    UPDATE issue SET send_started_at = (SELECT min(queued_at) FROM delivery d WHERE d.issue_number = number);
     """,
 ]
 
@@ -241,8 +245,7 @@ class Store(SubscriberStore):
     def unsent_auto_issues(self) -> list[int]:
         """Issues the scheduler made whose send is not finished (never queued, or rows to go)."""
         rows = self.db.execute(
-            "SELECT number FROM issue i WHERE auto_send = 1 AND (NOT EXISTS "
-            "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number) OR EXISTS "
+            "SELECT number FROM issue i WHERE auto_send = 1 AND (send_started_at IS NULL OR EXISTS "
             "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number AND d.status IN ('queued', 'deferred')))"
             " ORDER BY number")
         return [row[0] for row in rows]

@@ -439,9 +439,6 @@ def test_an_issue_made_but_not_sent_before_a_crash_is_sent_by_the_next_run(site:
     assert issues(site) == [(1, FIRST_SUBJECT, 5)]
 
 
-@pytest.mark.xfail(reason="BUG: an issue the scheduler makes while nobody is subscribed gets no ledger rows, "
-                          "so it stays 'unsent' and whoever subscribes later gets it (and every such "
-                          "issue) at the next run", strict=True)
 def test_an_issue_made_while_nobody_subscribed_is_not_sent_to_who_joins_later(site: Path) -> None:
     config = configure(site, schedule={"newsletter": "on publish"})
     clock = Clock()
