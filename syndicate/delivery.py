@@ -81,16 +81,19 @@ class RateLimiter:
     def acquire(self) -> None:
         if self.rate <= 0:
             return
-        limit = max(1, int(self.rate))
+        # A window of one second (or 1/rate seconds below one message a second) holding
+        # rate × window messages: 20/s is 20 in any second, 0.5/s is 1 in any 2 seconds.
+        window = max(1.0, 1.0 / self.rate)
+        limit = max(1, int(self.rate * window))
         while True:
             with self.lock:
                 now = time.monotonic()
-                while self.times and now - self.times[0] >= 1.0:
+                while self.times and now - self.times[0] >= window:
                     self.times.popleft()
                 if len(self.times) < limit:
                     self.times.append(now)
                     return
-                delay = 1.0 - (now - self.times[0])
+                delay = window - (now - self.times[0])
             time.sleep(delay)
 
 
@@ -213,7 +216,9 @@ class _Sender:
                         continue
                     future = pool.submit(self._send, outgoing, f"{subscriber.id:09d}")
                     in_flight[future] = (subscriber, attempts, outgoing)
-                    while len(in_flight) >= workers * 2:
+                    # No more in flight than connections: a kill loses track of at most
+                    # `concurrency` accepted messages, which the resume sends again.
+                    while len(in_flight) >= workers:
                         yield from self._collect(issue, in_flight, stop, FIRST_COMPLETED)
             yield from self._collect(issue, in_flight, stop, None)
 
@@ -299,9 +304,9 @@ def dry_run(config: Config, *, issue_number: int | None = None, include_new: boo
     with Store(config.state_path) as store:
         issue = pick_issue(store, issue_number)
         counts = store.delivery_counts(issue.number)
-        active = store.subscriber_counts().get("active", 0)
-        if not counts or include_new:
-            pending = active - counts.get("sent", 0) - counts.get("failed", 0) - counts.get("skipped", 0)
-        else:
-            pending = counts.get("queued", 0) + counts.get("deferred", 0)
-        return issue, max(0, pending), counts.get("sent", 0)
+        pending = counts.get("queued", 0) + counts.get("deferred", 0)
+        started = store.db.execute("SELECT send_started_at FROM issue WHERE number = ?",
+                                   (issue.number,)).fetchone()[0]
+        if started is None or include_new:
+            pending += store.not_queued(issue.number)
+        return issue, pending, counts.get("sent", 0)

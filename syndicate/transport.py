@@ -71,27 +71,21 @@ class SmtpTransport:
         nothing could be sent, and retrying each message would not help."""
         s = self.settings
         where = f"{s.host}:{s.port}"
+        smtp: smtplib.SMTP | None = None
         try:
             if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      local_hostname=self.local_hostname,
-                                                      context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, local_hostname=self.local_hostname,
+                                        context=ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self.local_hostname)
                 if s.security == "starttls":
                     smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
-        except smtplib.SMTPAuthenticationError as err:
-            raise DeliveryError(f"the SMTP server {where} refused the login ({err.smtp_code} "
-                                f"{_text(err.smtp_error)}). Check the user and password in "
-                                f"${s.username_env} and ${s.password_env}.", fatal=True) from err
-        except smtplib.SMTPNotSupportedError as err:
-            raise DeliveryError(f"the SMTP server {where} does not offer STARTTLS. Set [delivery] "
-                                "security = \"ssl\" or \"none\".", fatal=True) from err
         except (OSError, smtplib.SMTPException) as err:
-            raise DeliveryError(f"cannot connect to the SMTP server {where} ({err}). Check [delivery] "
-                                "host, port and security, and that the server is running.", fatal=True) from err
+            if smtp is not None:
+                smtp.close()
+            raise _connect_error(err, where, s) from err
         self.smtp = smtp
         self.sent_on_connection = 0
 
@@ -103,11 +97,15 @@ class SmtpTransport:
         assert smtp is not None
         try:
             smtp.ehlo_or_helo_if_needed()
-            for step, args, ok in (("mail", (message.sender,), (250,)), ("rcpt", (message.recipient,), (250, 251))):
-                code, reply = getattr(smtp, step)(*args)
-                if code not in ok:
-                    self._refused(code, reply)
+            code, reply = smtp.mail(message.sender)
+            if code != 250:
+                self._refused(code, reply, sender=message.sender)
+            code, reply = smtp.rcpt(message.recipient)
+            if code not in (250, 251):
+                self._refused(code, reply)
             code, reply = smtp.data(message.data)
+            if code != 250:  # data() raises for the DATA command, but returns the final reply
+                self._refused(code, reply)
         except smtplib.SMTPResponseException as err:
             self._refused(err.smtp_code, err.smtp_error)
         except (smtplib.SMTPServerDisconnected, OSError) as err:
@@ -119,8 +117,9 @@ class SmtpTransport:
         self.sent_on_connection += 1
         return f"{code} {_text(reply)}"
 
-    def _refused(self, code: int, reply: bytes | str) -> None:
-        """The server said no: 5xx is permanent, anything else is worth another try."""
+    def _refused(self, code: int, reply: bytes | str, *, sender: str | None = None) -> None:
+        """The server said no: 5xx is permanent, anything else is worth another try. A 5xx to
+        MAIL FROM refuses us, not the recipient: it stops the send (no one is bounced)."""
         if code == 421 or code == -1:  # the server is closing the connection
             self._drop()
         elif self.smtp is not None:
@@ -128,6 +127,10 @@ class SmtpTransport:
                 self.smtp.rset()
             except (smtplib.SMTPException, OSError):
                 self._drop()
+        if sender is not None and 500 <= code < 600:
+            raise DeliveryError(f"the SMTP server {self.settings.host}:{self.settings.port} refused the sender "
+                                f"{sender} ({code} {_text(reply)}). Check [newsletter] sender and the login "
+                                "([delivery] username_env).", fatal=True)
         raise DeliveryError(f"{code} {_text(reply)}", permanent=500 <= code < 600)
 
     def _drop(self) -> None:
@@ -145,6 +148,17 @@ class SmtpTransport:
                 pass
             finally:
                 self._drop()
+
+
+def _connect_error(err: BaseException, where: str, s: DeliveryConfig) -> DeliveryError:
+    if isinstance(err, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"the SMTP server {where} refused the login ({err.smtp_code} {_text(err.smtp_error)}). "
+                             f"Check the user and password in ${s.username_env} and ${s.password_env}.", fatal=True)
+    if isinstance(err, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"the SMTP server {where} does not offer STARTTLS. Set [delivery] security = "
+                             "\"ssl\" or \"none\".", fatal=True)
+    return DeliveryError(f"cannot connect to the SMTP server {where} ({err}). Check [delivery] host, port and "
+                         "security, and that the server is running.", fatal=True)
 
 
 def make_transport(config: Config, issue_number: int | str) -> Transport:
