@@ -20,13 +20,14 @@ from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, parseaddr
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from .config import Config
 from .feeds import home_url
 from .ledger import Subscriber
 from .store import Issue
 from .subscribers import clean_name
+from .tokens import Signer, load_secret
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ class MessageFactory:
     :param subject_prefix: put before the subject (``"[Test] "`` for test sends).
     """
 
-    def __init__(self, issue: Issue, config: Config, *, subject_prefix: str = "") -> None:
+    def __init__(self, issue: Issue, config: Config, *, subject_prefix: str = "",
+                 signer: Signer | None = None) -> None:
         self.issue = issue
+        self.signer = signer or Signer(load_secret(config))
         self.html, self.text = issue.personalizers()
         self.unsubscribe_base = home_url(config.site) + "unsubscribe?token="
         display, self.sender = parseaddr(config.sender)
@@ -74,7 +77,8 @@ class MessageFactory:
         return f"<issue{self.issue.number}.{subscriber_id}.{tag}@{self.domain}>"
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
-        return self.unsubscribe_base + quote(subscriber.secret)
+        """The subscriber's own one-click unsubscribe link: a signed token that never expires."""
+        return self.unsubscribe_base + self.signer.make("unsubscribe", subscriber.id)
 
     def build(self, subscriber: Subscriber, now: datetime) -> Outgoing:
         """The finished message for ``subscriber``, dated ``now``."""

@@ -28,6 +28,7 @@ from syndicate.config import Config, load_config
 from syndicate.ledger import Subscriber
 from syndicate.message import MessageFactory, Outgoing
 from syndicate.store import Issue, Store
+from syndicate.tokens import Signer
 
 from .conftest import DATA, NOW
 
@@ -35,7 +36,20 @@ NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SENDER = "Test Site & Friends <newsletter@blog.example.org>"
 SUBJECT = "Test Site & Friends: Council approves new ferry: a plain-text article"
 SECRET = "0123456789abcdef0123456789abcdef"
-UNSUBSCRIBE = f"https://blog.example.org/unsubscribe?token={SECRET}"
+SIGNER = Signer(b"a site secret for the tests")
+
+
+def unsubscribe_url(subscriber_id: int) -> str:
+    return f"https://blog.example.org/unsubscribe?token={SIGNER.make('unsubscribe', subscriber_id)}"
+
+
+UNSUBSCRIBE = unsubscribe_url(7)
+
+
+@pytest.fixture(autouse=True)
+def _site_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every factory here, and `syndicate send`, signs with SIGNER's secret."""
+    monkeypatch.setenv("SYNDICATE_SECRET", "a site secret for the tests")
 HEADERS = ["From", "Subject", "List-Id", "MIME-Version", "Content-Type", "To", "Date", "Message-ID",
            "List-Unsubscribe", "List-Unsubscribe-Post"]
 EVIL_NAME = "Ann\r\nBcc: x@evil.example\r\nX-Injected: yes"
@@ -63,7 +77,7 @@ def issue(runner: CliRunner, site: Path) -> Issue:
 
 @pytest.fixture
 def factory(issue: Issue, config: Config) -> MessageFactory:
-    return MessageFactory(issue, config)
+    return MessageFactory(issue, config, signer=SIGNER)
 
 
 def subscriber(id: int = 7, email: str = "ann@example.org", name: str = "Ann Smith",
@@ -85,7 +99,7 @@ def parts(msg: EmailMessage) -> tuple[EmailMessage, EmailMessage]:
 
 def filled(issue: Issue, sub: Subscriber, name: str | None = None) -> tuple[str, str]:
     """The issue's (HTML, text) with ``sub``'s values in: what the message must carry."""
-    values = {"unsubscribe_url": f"https://blog.example.org/unsubscribe?token={sub.secret}",
+    values = {"unsubscribe_url": unsubscribe_url(sub.id),
               "email": sub.email, "name": sub.name if name is None else name}
     html, text = issue.personalizers()
     return html.fill(values), text.fill(values)
@@ -137,10 +151,10 @@ def test_the_text_part_is_the_issues_text_with_the_subscribers_values_filled(
 def test_every_subscriber_gets_their_own_unsubscribe_link(issue: Issue, factory: MessageFactory) -> None:
     for sub in (subscriber(1, "ann@example.org", secret="a" * 32), subscriber(2, "bob@example.org", secret="b" * 32)):
         msg = parse(factory.build(sub, NOW).data)
-        url = f"https://blog.example.org/unsubscribe?token={sub.secret}"
+        url = unsubscribe_url(sub.id)
         assert msg["List-Unsubscribe"].startswith(f"<{url}>, ")
         assert all(url in p.get_content() for p in parts(msg))
-        other = "b" * 32 if sub.id == 1 else "a" * 32
+        other = unsubscribe_url(2 if sub.id == 1 else 1)
         assert other not in msg.as_string()
 
 

@@ -1,0 +1,65 @@
+"""Signed tokens: bound to a subscriber and a purpose, expiring, checked in constant time."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import load_config
+from syndicate.tokens import BadToken, Signer, load_secret
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+SIGNER = Signer(b"secret one")
+
+
+def test_a_token_names_its_subscriber() -> None:
+    assert SIGNER.read(SIGNER.make("unsubscribe", 42), "unsubscribe", now=NOW) == 42
+
+
+def test_a_confirm_token_cannot_unsubscribe_and_the_reverse() -> None:
+    with pytest.raises(BadToken, match="this link is not a unsubscribe link."):
+        SIGNER.read(SIGNER.make("confirm", 42), "unsubscribe", now=NOW)
+    with pytest.raises(BadToken, match="this link is not a confirm link."):
+        SIGNER.read(SIGNER.make("unsubscribe", 42), "confirm", now=NOW)
+
+
+def test_a_token_expires() -> None:
+    token = SIGNER.make("confirm", 7, expires=NOW + timedelta(days=7))
+    assert SIGNER.read(token, "confirm", now=NOW + timedelta(days=6)) == 7
+    with pytest.raises(BadToken, match="this link has expired."):
+        SIGNER.read(token, "confirm", now=NOW + timedelta(days=7, seconds=1))
+
+
+@pytest.mark.parametrize("token", [
+    "", "u42", "u42.0", "x.y.z", "u42.0.AAAAAAAAAAAAAAAAAAAAAA",  # malformed or unsigned
+])
+def test_a_malformed_or_unsigned_token_is_refused(token: str) -> None:
+    with pytest.raises(BadToken):
+        SIGNER.read(token, "unsubscribe", now=NOW)
+
+
+def test_a_token_changed_to_another_subscriber_or_signed_elsewhere_is_refused() -> None:
+    token = SIGNER.make("unsubscribe", 42)
+    with pytest.raises(BadToken, match="this link is not one we made."):
+        SIGNER.read(token.replace("u42.", "u43.", 1), "unsubscribe", now=NOW)
+    with pytest.raises(BadToken, match="this link is not one we made."):
+        Signer(b"secret two").read(token, "unsubscribe", now=NOW)
+
+
+def test_the_secret_is_made_once_beside_the_database_with_mode_0600(tmp_path: Path) -> None:
+    config = load_config(cwd=tmp_path)
+    first = load_secret(config)
+    path = tmp_path / "syndicate.db.secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(first) >= 32
+    assert load_secret(config) == first
+
+
+def test_syndicate_secret_in_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SYNDICATE_SECRET", "from the environment")
+    assert load_secret(load_config(cwd=tmp_path)) == b"from the environment"
+    assert not os.path.exists(tmp_path / "syndicate.db.secret")
