@@ -102,6 +102,15 @@ class ScheduleConfig:
     catch_up: bool = _key(True, "After a missed slot (machine off), send one catch-up issue; false skips it.")
 
 
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = _key("127.0.0.1", "Address 'syndicate serve' listens on (0.0.0.0: every interface).")
+    port: int = _key(8080, "Port 'syndicate serve' listens on.")
+    cache_max_age: int = _key(300, "Seconds feed readers and proxies may keep a feed before asking again.")
+    token_ttl_days: int = _key(7, "Days a subscription's confirmation link works.")
+    subscribe_rate: int = _key(10, "Subscribe requests allowed per client address per hour.")
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "content": ContentConfig,
@@ -111,6 +120,7 @@ SECTIONS: dict[str, type] = {
     "newsletter": NewsletterConfig,
     "delivery": DeliveryConfig,
     "schedule": ScheduleConfig,
+    "server": ServerConfig,
 }
 
 
@@ -128,6 +138,7 @@ class Config:
     newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
 
     @property
     def templates_dir(self) -> Path | None:

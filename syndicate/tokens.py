@@ -19,7 +19,7 @@ from pathlib import Path
 from .config import Config
 from .errors import SyndicateError
 
-PURPOSES = ("confirm", "unsubscribe")
+PURPOSES = ("confirm", "unsubscribe", "form")  # form: the subscribe form's CSRF token
 
 
 class BadToken(SyndicateError, ValueError):
