@@ -267,9 +267,9 @@ class _Pages:
             return None
         with Store(self.config.state_path) as store, store.transaction():
             current = store.subscriber(email)
-            if current is not None and not (status == "active" and current.status == "bounced"):
-                if current.status != status:
-                    store.set_status(email, status, datetime.now(timezone.utc).replace(microsecond=0))
+            bounced = status == "active" and current is not None and current.status == "bounced"
+            if current is not None and not bounced and current.status != status:
+                store.set_status(email, status, datetime.now(timezone.utc).replace(microsecond=0))
         return email
 
     def _bad_link(self, err: BadToken) -> HTMLResponse:
