@@ -87,20 +87,28 @@ def add_subscribers(site: Path, n: int) -> float:
     return seconds
 
 
-def compose_rate(site: Path, n: int = 20_000) -> tuple[float, int]:
+def issue_factory(site: Path):  # noqa: ANN201 - the factory of the site's newest issue
     sys.path.insert(0, str(REPO))
     from syndicate.config import load_config
-    from syndicate.ledger import Subscriber
     from syndicate.message import MessageFactory
     from syndicate.store import Store
 
     config = load_config(site / "syndicate.toml")
     with Store(config.state_path) as store:
         issue = store.issues()[-1]
-    factory = MessageFactory(issue, config)
+    return MessageFactory(issue, config)
+
+
+def reader(n: int):  # noqa: ANN201
+    from syndicate.ledger import Subscriber
+
+    return Subscriber(n, f"reader{n}@example.org", f"Reader {n}", "active", "", None, None, "", f"{n:032x}", 0)
+
+
+def compose_rate(site: Path, n: int = 20_000) -> tuple[float, int]:
+    factory = issue_factory(site)
     now = datetime.now(timezone.utc)
-    subs = [Subscriber(i, f"reader{i}@example.org", f"Reader {i}", "active", "", None, None, "",
-                       f"{i:032x}", 0) for i in range(1000)]
+    subs = [reader(i) for i in range(1000)]
     start = time.perf_counter()
     size = 0
     for i in range(n):
@@ -110,19 +118,9 @@ def compose_rate(site: Path, n: int = 20_000) -> tuple[float, int]:
 
 def plain_smtplib_rate(port: int, site: Path, n: int) -> float:
     """Plain smtplib over one connection, sending pre-built messages of our size."""
-    sys.path.insert(0, str(REPO))
-    from syndicate.config import load_config
-    from syndicate.ledger import Subscriber
-    from syndicate.message import MessageFactory
-    from syndicate.store import Store
-
-    config = load_config(site / "syndicate.toml")
-    with Store(config.state_path) as store:
-        issue = store.issues()[-1]
-    factory = MessageFactory(issue, config)
+    factory = issue_factory(site)
     now = datetime.now(timezone.utc)
-    built = [factory.build(Subscriber(i, f"r{i}@example.org", "", "active", "", None, None, "", f"{i:032x}", 0),
-                           now).data for i in range(200)]
+    built = [factory.build(reader(i), now).data for i in range(200)]
     smtp = smtplib.SMTP("127.0.0.1", port, local_hostname="localhost")
     start = time.perf_counter()
     for i in range(n):
