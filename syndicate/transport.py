@@ -36,7 +36,11 @@ class FileTransport:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DeliveryError(f"cannot make the outbox folder {folder} ({err.strerror}). Check that "
+                                "[output] dir is a folder you can write to.", fatal=True) from err
 
     def send(self, message: Outgoing, *, key: str) -> str:
         name = f"{key}.eml"

@@ -287,9 +287,6 @@ def test_the_file_transport_writes_one_eml_per_subscriber_and_no_second(runner: 
     assert {f.name: f.read_bytes() for f in outbox.iterdir()} == written
 
 
-@pytest.mark.xfail(reason="BUG: FileTransport.__init__ creates the outbox folder outside the try that turns "
-                          "OSError into DeliveryError, so an outbox that cannot be made (a file in the way, no "
-                          "permission) ends 'syndicate send' with a Python traceback", strict=True)
 def test_an_outbox_that_cannot_be_made_is_a_clear_error(runner: CliRunner, site: Path) -> None:
     make_site(runner, site, None, addresses(2))
     write(site / "output" / "outbox", "a file where the outbox folder goes")
