@@ -1,0 +1,161 @@
+"""Real servers for the web tests: ``syndicate serve`` and an SMTP mailbox, each in a process of its own.
+
+``Serve`` runs ``syndicate serve`` (uvicorn) in a site folder on a free port of 127.0.0.1;
+``Mailbox`` runs this file, a small aiosmtpd server that stores every message it accepts
+as ``<folder>/<n>.eml`` (written to a temp file and renamed, so a reader never sees half
+a message). Both are context managers: they return once the port listens, and stop the
+process with SIGTERM (and wait for it) on the way out, so no test leaves one running.
+
+    python tests/live_servers.py --port 2525 --folder received/
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+#: ``syndicate serve`` as a process of its own (the installed entry point may be another Python's).
+SERVE_COMMAND = [sys.executable, "-c", "from syndicate.cli import main; main()", "serve"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Process:
+    """A child process with its output in a log file, stopped with SIGTERM."""
+
+    name = "process"
+
+    def __init__(self, command: list[str], *, cwd: Path, port: int, log: Path) -> None:
+        self.command = command
+        self.cwd = cwd
+        self.port = port
+        self.log_path = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self.returncode: int | None = None
+        self.pid = 0
+
+    def __enter__(self) -> Any:
+        self._log = open(self.log_path, "wb")  # closed in stop()
+        self.process = subprocess.Popen(self.command, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT)
+        self.pid = self.process.pid
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} did not start on port {self.port}; its output:\n"
+                                       + self.output()) from None
+                time.sleep(0.02)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+            try:
+                self.returncode = self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.returncode = self.process.wait()
+            self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+
+class Serve(_Process):
+    """``syndicate serve --port PORT`` in ``site`` (it reads syndicate.toml from there)."""
+
+    name = "syndicate serve"
+
+    def __init__(self, site: Path, port: int | None = None) -> None:
+        port = port or free_port()
+        super().__init__([*SERVE_COMMAND, "--port", str(port)], cwd=site, port=port,
+                         log=site.parent / f"serve-{port}.log")
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stopped_cleanly(self) -> bool:
+        """uvicorn finished its shutdown (it then ends by re-raising SIGTERM, hence -15)."""
+        return (self.returncode in (0, -signal.SIGTERM)
+                and self.output().endswith(f"Finished server process [{self.pid}]\n"))
+
+
+class Mailbox(_Process):
+    """An SMTP server on 127.0.0.1 that keeps every message it accepts in ``folder``."""
+
+    name = "the SMTP mailbox"
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        port = port or free_port()
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__([sys.executable, __file__, "--port", str(port), "--folder", str(folder)],
+                         cwd=folder, port=port, log=folder.parent / f"smtp-{port}.log")
+        self.folder = folder
+
+    def messages(self) -> list[bytes]:
+        """Every message accepted so far, in the order they arrived."""
+        return [p.read_bytes() for p in sorted(self.folder.glob("*.eml"), key=lambda p: int(p.stem))]
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[bytes]:
+        """The messages, once there are at least ``count`` of them."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.messages()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the mailbox has {len(found)} messages, not {count}, after {timeout} s; "
+                                     f"its log:\n{self.output()}")
+            time.sleep(0.05)
+        return found
+
+
+def _run_mailbox(port: int, folder: Path) -> None:
+    import warnings
+
+    from aiosmtpd.controller import Controller
+
+    warnings.simplefilter("ignore")  # aiosmtpd's own deprecation warnings are not ours to fix
+
+    class Handler:
+        count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            Handler.count += 1
+            temp = folder / f".{Handler.count}.tmp"
+            temp.write_bytes(envelope.original_content or b"")
+            os.replace(temp, folder / f"{Handler.count}.eml")
+            return f"250 2.0.0 Ok: queued as {Handler.count}"
+
+    # Block the stop signals before the server thread starts, so that only sigwait sees them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port, server_hostname="smtp.test")
+    controller.start()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    controller.stop()
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="An SMTP server that stores each message as <folder>/<n>.eml.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--folder", type=Path, required=True)
+    args = parser.parse_args()
+    _run_mailbox(args.port, args.folder)
