@@ -58,16 +58,17 @@ class FileCache:
             rel += "index.html"
         if not rel.startswith(PUBLIC):
             return None
+        # The resolved path must stay in the public folder it names: a symlink in feeds/
+        # to the outbox (or anywhere else) is not followed out of it.
+        public = os.path.realpath(os.path.join(self.root, rel.split("/", 1)[0]))
         full = os.path.realpath(os.path.join(self.root, rel))
-        if os.path.commonpath([self.root, full]) != self.root:
+        if os.path.commonpath([self.root, public]) != self.root or os.path.commonpath([public, full]) != public:
             return None
         try:
             st = os.stat(full)
         except OSError:
             return None
-        if not os.path.isfile(full) and not os.path.isdir(full):
-            return None
-        if os.path.isdir(full):
+        if not os.path.isfile(full):
             return None
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         cached = self.files.get(full)

@@ -72,7 +72,8 @@ class Signer:
         if not hmac.compare_digest(signature, self._sign(f"{head}.{stamp_hex}")):
             raise BadToken("this link is not one we made.")
         if head[:1] != purpose[0]:
-            raise BadToken(f"this link is not a {purpose} link.")
+            article = "an" if purpose[0] in "aeiou" else "a"
+            raise BadToken(f"this link is not {article} {purpose} link.")
         now = now or datetime.now(timezone.utc)
         if stamp and now.timestamp() > stamp:
             raise BadToken("this link has expired.")

@@ -21,7 +21,7 @@ def test_a_token_names_its_subscriber() -> None:
 
 
 def test_a_confirm_token_cannot_unsubscribe_and_the_reverse() -> None:
-    with pytest.raises(BadToken, match="this link is not a unsubscribe link."):
+    with pytest.raises(BadToken, match="this link is not an unsubscribe link."):
         SIGNER.read(SIGNER.make("confirm", 42), "unsubscribe", now=NOW)
     with pytest.raises(BadToken, match="this link is not a confirm link."):
         SIGNER.read(SIGNER.make("unsubscribe", 42), "confirm", now=NOW)
