@@ -93,6 +93,9 @@ def _load(full: str, key: tuple[int, int, int], mtime: float) -> CachedFile:
     digest = hashlib.sha256(body).hexdigest()[:32]
     media = _media_type(full, body)
     packed = gzip.compress(body, 6, mtime=0) if len(body) > 1024 and not media.startswith("image/") else None
+    # Last-Modified is the feed's own updated time (the same from any build of the same
+    # content). A backdated article changes a feed without moving it: readers that send
+    # If-None-Match (all we know send it with If-Modified-Since, which it overrides) see it.
     return CachedFile(key, body, packed if packed and len(packed) < len(body) else None,
                       f'"{digest}"', f'"{digest}-gz"', _updated(body, media) or mtime, media)
 
@@ -132,6 +135,19 @@ def _updated(body: bytes, media: str) -> float | None:
     return None
 
 
+def accepts_gzip(header: bytes) -> bool:
+    """Whether Accept-Encoding takes gzip: listed (or '*') without q=0."""
+    for item in header.decode("latin-1").lower().split(","):
+        name, _, params = item.partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
 def http_date(seconds: float) -> str:
     return format_datetime(datetime.fromtimestamp(int(seconds), timezone.utc), usegmt=True)
 
@@ -154,7 +170,7 @@ def not_modified(headers: dict[bytes, bytes], file: CachedFile) -> bool:
 async def serve_file(scope: dict[str, Any], send: Any, file: CachedFile, *, max_age: int) -> None:
     """Send ``file``: 304 if the client has it, gzip if it takes it, headers only for HEAD."""
     headers = dict(scope["headers"])
-    use_gzip = file.gzipped is not None and b"gzip" in headers.get(b"accept-encoding", b"")
+    use_gzip = file.gzipped is not None and accepts_gzip(headers.get(b"accept-encoding", b""))
     etag = file.etag_gzip if use_gzip else file.etag
     common = [
         (b"etag", etag.encode()),

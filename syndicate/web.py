@@ -24,6 +24,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -153,8 +154,10 @@ class _Pages:
             return self._form()
         client = request.client.host if request.client else "?"
         if not self.limit.allow(client):
-            return self.notice("Too many requests",
+            busy = self.notice("Too many requests",
                                "This address has asked to subscribe too often. Try again in an hour.", status=429)
+            busy.headers["retry-after"] = "3600"
+            return busy
         form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
         email = str(form.get("email", "")).strip()
         name = str(form.get("name", ""))
@@ -170,8 +173,10 @@ class _Pages:
             address = normalize_address(email)
         except ValueError as err:
             return self._form(email, name, f"That is not an email address: {err}", status=400)
-        await run_in_threadpool(self._start_subscription, address, clean_name(name))
-        return self._check_inbox()
+        # After the answer is sent: its timing must not tell a new address from a known one.
+        answer = self._check_inbox()
+        answer.background = BackgroundTask(self._start_subscription, address, clean_name(name))
+        return answer
 
     def _form(self, email: str = "", name: str = "", error: str = "", status: int = 200) -> HTMLResponse:
         csrf = self.signer.make("form", 0, expires=datetime.now(timezone.utc) + timedelta(hours=12))
