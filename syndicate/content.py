@@ -75,7 +75,7 @@ class Article:
 class SourceFile:
     """A file of the content store as the scan saw it (the cache key, never a date)."""
 
-    path: Path
+    path: str
     rel: str
     mtime_ns: int
     size: int
@@ -113,13 +113,14 @@ def scan_content(content_dir: Path) -> list[SourceFile]:
     root = str(content_dir)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        # The folder's path below the root, once (not per file: 10,000 relpath calls cost 0.1 s).
+        prefix = "" if dirpath == root else os.path.relpath(dirpath, root).replace(os.sep, "/") + "/"
         for name in filenames:
             if name.startswith(".") or not name.endswith(EXTENSIONS):
                 continue
             full = os.path.join(dirpath, name)
             st = os.stat(full)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            found.append(SourceFile(Path(full), rel, st.st_mtime_ns, st.st_size))
+            found.append(SourceFile(full, prefix + name, st.st_mtime_ns, st.st_size))
     found.sort(key=lambda f: f.rel)
     return found
 
@@ -161,7 +162,9 @@ def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
     for source in files:
         shown = f"{display_root}/{source.rel}"
         try:
-            article, warnings = parse_article(source.rel, source.path.read_bytes(), site)
+            with open(source.path, "rb") as fh:
+                data = fh.read()
+            article, warnings = parse_article(source.rel, data, site)
         except ContentError as err:
             out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:
