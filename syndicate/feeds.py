@@ -35,7 +35,9 @@ MEDIA_TYPES = {
 }
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "syndicate"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+#: The updated time of a feed with no entry yet: fixed (no clock in a feed), and after
+#: 1990, which the W3C validator calls the earliest plausible date.
+NO_ENTRY_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ def _hex_refs(xml: bytes) -> bytes:
 
 
 def _updated(spec: FeedSpec) -> datetime:
-    return max((a.updated for a in spec.articles), default=_EPOCH)
+    return max((a.updated for a in spec.articles), default=NO_ENTRY_DATE)
 
 
 def _authors(article: Article, site: SiteConfig) -> tuple[Author, ...]:
@@ -233,7 +235,7 @@ def _generator(spec: FeedSpec, site: SiteConfig, self_url: str, media_type: str)
     updated = _updated(spec)
     fg.updated(updated)
     fg.lastBuildDate(updated)
-    fg.pubDate(max((a.date for a in spec.articles), default=_EPOCH))
+    fg.pubDate(max((a.date for a in spec.articles), default=NO_ENTRY_DATE))
     # Self first: RSS's channel <link> is the last link added, and must be the home page.
     fg.link(href=self_url, rel="self", type=media_type)
     fg.link(href=home_url(site), rel="alternate", type="text/html")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +20,7 @@ import jinja2
 from .config import Config
 from .content import Article
 from .errors import Problem
-from .feeds import home_url, newest_first
+from .feeds import NO_ENTRY_DATE, home_url, newest_first
 from .inline import inline_css
 from .personalize import placeholders
 from .render import html_to_text, render_html, summarize, truncate_words
@@ -254,7 +254,7 @@ def archive_feed(issues: Sequence[Issue], config: Config) -> bytes:
     fg.author({"name": site.author_name or site.title, **({"email": site.author_email} if site.author_email else {})})
     fg.link(href=url, rel="self", type="application/atom+xml")
     fg.link(href=archive_url(config), rel="alternate", type="text/html")
-    fg.updated(max((i.date for i in issues), default=datetime(1970, 1, 1, tzinfo=timezone.utc)))
+    fg.updated(max((i.date for i in issues), default=NO_ENTRY_DATE))
     host = urlsplit(site.base_url).hostname
     for issue in issues:
         fe = fg.add_entry(order="append")
