@@ -216,6 +216,10 @@ def send(obj: _Context, issue: int | None, test_address: str | None, dry_run: bo
         click.echo(f"Would send issue #{chosen.number} “{chosen.subject}” to {_count(pending, 'subscriber')} "
                    f"via {where} ({sent} sent already). Nothing was sent.")
         return
+    if not config.site.base_url.startswith("https://"):
+        click.echo(click.style("warning: ", fg="yellow") + f"[site] base_url is {config.site.base_url!r}: "
+                   "one-click unsubscribe (RFC 8058) needs https, and Gmail and Apple Mail ignore an http "
+                   "link. Use the https address of your site.", err=True)
     with _ProgressBar(enabled=not quiet, delay=0.0) as progress:
         report = deliver_issue(config, issue_number=issue, include_new=include_new,
                                on_progress=lambda done, total: progress("send", done, total))
