@@ -84,6 +84,10 @@ def main(ctx: click.Context, config_path: str | None, debug: bool) -> None:
     file the defaults build the sample site. Start with:
 
         syndicate build
+
+    Then: 'syndicate newsletter' makes an issue, 'syndicate subscribers' keeps the
+    list, 'syndicate send' mails it, 'syndicate serve' serves the feeds and the
+    sign-up pages, and 'syndicate run' or 'syndicate schedule' does it all on time.
     """
     ctx.obj = _Context(config_path, debug)
 
