@@ -305,8 +305,6 @@ def dry_run(config: Config, *, issue_number: int | None = None, include_new: boo
         issue = pick_issue(store, issue_number)
         counts = store.delivery_counts(issue.number)
         pending = counts.get("queued", 0) + counts.get("deferred", 0)
-        started = store.db.execute("SELECT send_started_at FROM issue WHERE number = ?",
-                                   (issue.number,)).fetchone()[0]
-        if started is None or include_new:
+        if not store.send_started(issue.number) or include_new:
             pending += store.not_queued(issue.number)
         return issue, pending, counts.get("sent", 0)

@@ -72,6 +72,11 @@ class SubscriberStore:
                               (email,)).fetchone()
         return Subscriber(*row) if row else None
 
+    def subscriber_by_id(self, subscriber_id: int) -> Subscriber | None:
+        row = self.db.execute(f"SELECT {_SUBSCRIBER_COLUMNS} FROM subscriber WHERE id = ?",
+                              (subscriber_id,)).fetchone()
+        return Subscriber(*row) if row else None
+
     def subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
         """Every subscriber (with ``status``), by id, read as it goes: never the whole list in memory."""
         last = 0
@@ -115,8 +120,7 @@ class SubscriberStore:
         new: people who subscribed after the send began do not get this issue, unless
         ``include_new``.
         """
-        started = self.db.execute("SELECT send_started_at FROM issue WHERE number = ?", (issue,)).fetchone()
-        if started is not None and started[0] is not None and not include_new:
+        if self.send_started(issue) and not include_new:
             return 0
         self.db.execute("UPDATE issue SET send_started_at = ? WHERE number = ? AND send_started_at IS NULL",
                         (now.isoformat(), issue))
@@ -124,6 +128,11 @@ class SubscriberStore:
             "INSERT OR IGNORE INTO delivery(issue_number, subscriber_id, status, queued_at) "
             "SELECT ?, id, 'queued', ? FROM subscriber WHERE status = 'active'", (issue, now.isoformat()))
         return cursor.rowcount
+
+    def send_started(self, issue: int) -> bool:
+        """Whether a send of ``issue`` has begun (even to nobody)."""
+        row = self.db.execute("SELECT send_started_at FROM issue WHERE number = ?", (issue,)).fetchone()
+        return row is not None and row[0] is not None
 
     def not_queued(self, issue: int) -> int:
         """Active subscribers with no row for ``issue`` (they joined after its send began)."""

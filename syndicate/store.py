@@ -1,7 +1,7 @@
 """The state database (SQLite, WAL): what was seen and built, kept between runs.
 
-It lives outside ``output/``, which is disposable. This module is the only one
-that speaks SQL; later parts (issues, subscribers, the delivery ledger) add their
+It lives outside ``output/``, which is disposable. This module and ``ledger`` (its
+subscriber and delivery half) are the only ones that speak SQL; each part adds its
 tables through :data:`MIGRATIONS`, so an old database is upgraded in place.
 """
 

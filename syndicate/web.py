@@ -262,8 +262,8 @@ class _Pages:
 
     def _email_of(self, subscriber_id: int) -> str | None:
         with Store(self.config.state_path) as store:
-            row = store.db.execute("SELECT email FROM subscriber WHERE id = ?", (subscriber_id,)).fetchone()
-        return row[0] if row else None
+            subscriber = store.subscriber_by_id(subscriber_id)
+        return subscriber.email if subscriber else None
 
     def _set_status(self, subscriber_id: int, status: str) -> str | None:
         """Set a subscriber's status by id; their address, or None if they are gone."""
