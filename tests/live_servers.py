@@ -11,12 +11,14 @@ process with SIGTERM (and wait for it) on the way out, so no test leaves one run
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
@@ -159,3 +161,86 @@ if __name__ == "__main__":
     parser.add_argument("--folder", type=Path, required=True)
     args = parser.parse_args()
     _run_mailbox(args.port, args.folder)
+
+
+#: The scriptable aiosmtpd server (tests/smtp_server.py), run as a process of its own.
+SERVER_SCRIPT = Path(__file__).parent / "smtp_server.py"
+
+
+class SmtpServer:
+    """tests/smtp_server.py in a child process, and what it received, read from its folder."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder = folder
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self, **behaviour: Any) -> SmtpServer:
+        """Start the server (see tests/smtp_server.py for ``behaviour``); return once it listens."""
+        assert self.process is None, "the server is running already"
+        self.starts += 1
+        config = self.folder.parent / f"smtp-{self.starts}.json"
+        config.write_text(json.dumps(behaviour), encoding="utf-8")
+        with open(self.folder.parent / f"smtp-{self.starts}.err", "wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, str(SERVER_SCRIPT), "--port", str(self.port), "--folder", str(self.folder),
+                 "--config", str(config)], stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                if self.process.poll() is not None:
+                    problem = (self.folder.parent / f"smtp-{self.starts}.err").read_text()
+                    self.process = None
+                    raise RuntimeError(f"the SMTP server did not start:\n{problem}") from None
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def copies(self) -> Counter[str]:
+        """How many messages each recipient got."""
+        if not self.folder.is_dir():
+            return Counter()
+        return Counter({box.name: n for box in self.folder.iterdir()
+                        if box.is_dir() and (n := len(list(box.glob("*.eml"))))})
+
+    def messages(self, recipient: str) -> list[bytes]:
+        """The messages ``recipient`` got, in the order they arrived."""
+        files = sorted((self.folder / recipient).glob("*.eml"), key=lambda p: int(p.stem))
+        return [f.read_bytes() for f in files]
+
+    def log(self, kind: str | None = None) -> list[str]:
+        """The server's log lines (``kind``: only those starting with it), ``conn=`` left off."""
+        path = self.folder / "log.txt"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return [line.rsplit(" conn=", 1)[0] for line in lines if kind is None or line.startswith(kind + " ")]
+
+    def connections(self) -> Counter[int]:
+        """How many messages were accepted on each connection."""
+        path = self.folder / "log.txt"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return Counter(int(line.rsplit("conn=", 1)[1]) for line in lines
+                       if line.startswith("DATA ") and " 250 " in line)
+
+    def subjects(self, recipient: str) -> list[str]:
+        import email.parser
+        import email.policy
+
+        parser = email.parser.BytesHeaderParser(policy=email.policy.default)
+        files = sorted((self.folder / recipient).glob("*.eml"), key=lambda p: int(p.stem))
+        return [str(parser.parsebytes(f.read_bytes())["Subject"]) for f in files]

@@ -36,7 +36,7 @@ FAVICON_404 = "Failed to load resource: the server responded with a status of 40
 def run(runner: CliRunner, *args: str) -> str:
     result = runner.invoke(main, list(args))
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def status_of(site: Path, address: str) -> str:
@@ -123,7 +123,7 @@ def test_a_reader_subscribes_confirms_gets_the_newsletter_and_unsubscribes_in_a_
 
                 # The newsletter reaches them, with a link to leave.
                 run(runner, "newsletter", *NOW_ARGS)
-                sent = run(runner, "send")
+                sent = run(runner, "send")  # (on stderr: a warning that base_url is not https)
                 assert sent.startswith(f"Issue #1 via SMTP 127.0.0.1:{mailbox.port}: 1 sent, 0 deferred, 0 failed, "
                                        "0 skipped"), sent
                 newsletter = parse(mailbox.wait_for(2)[1])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,8 +35,8 @@ from syndicate.scheduler import RunLock, run_once
 from syndicate.store import Store
 
 from .conftest import NOW, write
+from .live_servers import SmtpServer, free_port
 
-SERVER_SCRIPT = Path(__file__).parent / "smtp_server.py"
 COMMAND = [sys.executable, "-c", "from syndicate.cli import main; main()"]
 FIRST_SUBJECT = "Test Site & Friends: Council approves new ferry: a plain-text article"
 FORMS = '"daily at 08:00", "weekly on monday at 08:00", "monthly on 1 at 09:00", "on publish", "manual"'
@@ -128,63 +127,6 @@ def did(report: Any) -> tuple[list[int], list[tuple[int, int]]]:
 
 
 # -- a real SMTP server ----------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class SmtpServer:
-    """tests/smtp_server.py in a child process, and the messages it stored."""
-
-    def __init__(self, folder: Path, port: int) -> None:
-        self.folder = folder
-        self.port = port
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> SmtpServer:
-        with open(self.folder.parent / "smtp.err", "ab") as err:
-            self.process = subprocess.Popen(
-                [sys.executable, str(SERVER_SCRIPT), "--port", str(self.port), "--folder", str(self.folder)],
-                stdout=subprocess.DEVNULL, stderr=err)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError((self.folder.parent / "smtp.err").read_text()) from None
-                time.sleep(0.02)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def copies(self) -> Counter[str]:
-        """How many messages each recipient got."""
-        if not self.folder.is_dir():
-            return Counter()
-        return Counter({box.name: n for box in self.folder.iterdir()
-                        if box.is_dir() and (n := len(list(box.glob("*.eml"))))})
-
-    def subjects(self, recipient: str) -> list[str]:
-        import email.parser
-        import email.policy
-
-        parser = email.parser.BytesHeaderParser(policy=email.policy.default)
-        files = sorted((self.folder / recipient).glob("*.eml"), key=lambda p: int(p.stem))
-        return [str(parser.parsebytes(f.read_bytes())["Subject"]) for f in files]
-
 
 @pytest.fixture
 def smtp(tmp_path: Path) -> Any:
