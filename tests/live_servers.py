@@ -117,7 +117,7 @@ class Mailbox(_Process):
         """Every message accepted so far, in the order they arrived."""
         return [p.read_bytes() for p in sorted(self.folder.glob("*.eml"), key=lambda p: int(p.stem))]
 
-    def wait_for(self, count: int, timeout: float = 10) -> list[bytes]:
+    def wait_for(self, count: int, timeout: float = 30) -> list[bytes]:
         """The messages, once there are at least ``count`` of them."""
         deadline = time.monotonic() + timeout
         while len(found := self.messages()) < count:

@@ -92,6 +92,9 @@ def test_a_reader_subscribes_confirms_gets_the_newsletter_and_unsubscribes_in_a_
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
+                # Generous waits: CI machines are slow and busy (a wait returns as soon as it can).
+                page.set_default_timeout(30_000)
+                expect.set_options(timeout=30_000)
                 console: list[str] = []
                 failed: set[str] = set()
                 page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
