@@ -104,7 +104,8 @@ def run_once(config: Config, *, clock: Clock = utc_now, stop: threading.Event | 
     with RunLock(config):
         now = clock()
         report.build = build_site(config, now=now)
-        report.problems.extend(report.build.problems)
+        if not report.build.up_to_date:  # said once, when they appear: not every minute from cron
+            report.problems.extend(report.build.problems)
         if not newsletter:
             return report
         cadence = parse_cadence(config.schedule.newsletter)

@@ -639,3 +639,19 @@ def test_schedule_logs_a_failing_send_keeps_building_the_feeds_and_sends_once_th
     assert running.terminate() == 0
     assert running.log().rstrip("\n").endswith(" syndicate schedule: stopped.")
     assert smtp.copies() == Counter({e: 2 for e in emails})
+
+
+def test_a_broken_article_is_reported_by_the_first_run_that_sees_it_not_every_minute(
+    runner: CliRunner, site: Path
+) -> None:
+    without_the_future_article(site)
+    runner.invoke(main, ["run", "--quiet"])
+    write(site / "content" / "broken.md", "---\ntitle: Broken\ndate: 2026-13-01\n---\nBody.\n")
+    first = runner.invoke(main, ["run", "--quiet"])
+    assert first.exit_code == 1
+    assert first.stderr == ("error: content/broken.md, line 3: 'date' is '2026-13-01', not a date. "
+                            "Use YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS with an offset like +02:00 or Z.\n")
+    again = runner.invoke(main, ["run", "--quiet"])
+    assert (again.exit_code, again.output) == (0, "")
+    # `syndicate build` still says it every time: it is the command you run to look.
+    assert runner.invoke(main, ["build", "--quiet"]).exit_code == 1
