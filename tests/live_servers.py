@@ -1,18 +1,15 @@
-"""Real servers for the web tests: ``syndicate serve`` and an SMTP mailbox, each in a process of its own.
+"""Real servers for the tests, each in a process of its own: ``syndicate serve`` and SMTP.
 
-``Serve`` runs ``syndicate serve`` (uvicorn) in a site folder on a free port of 127.0.0.1;
-``Mailbox`` runs this file, a small aiosmtpd server that stores every message it accepts
-as ``<folder>/<n>.eml`` (written to a temp file and renamed, so a reader never sees half
-a message). Both are context managers: they return once the port listens, and stop the
-process with SIGTERM (and wait for it) on the way out, so no test leaves one running.
-
-    python tests/live_servers.py --port 2525 --folder received/
+``Serve`` runs ``syndicate serve`` (uvicorn) in a site folder on a free port of 127.0.0.1.
+``SmtpServer`` runs tests/smtp_server.py, a scriptable aiosmtpd server that keeps every
+message it accepts as ``<folder>/<recipient>/<n>.eml``; ``Mailbox`` is the same as a
+context manager. They return once the port listens, and stop the process with SIGTERM
+(and wait for it), so no test leaves one running.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -101,68 +98,6 @@ class Serve(_Process):
                 and self.output().endswith(f"Finished server process [{self.pid}]\n"))
 
 
-class Mailbox(_Process):
-    """An SMTP server on 127.0.0.1 that keeps every message it accepts in ``folder``."""
-
-    name = "the SMTP mailbox"
-
-    def __init__(self, folder: Path, port: int | None = None) -> None:
-        port = port or free_port()
-        folder.mkdir(parents=True, exist_ok=True)
-        super().__init__([sys.executable, __file__, "--port", str(port), "--folder", str(folder)],
-                         cwd=folder, port=port, log=folder.parent / f"smtp-{port}.log")
-        self.folder = folder
-
-    def messages(self) -> list[bytes]:
-        """Every message accepted so far, in the order they arrived."""
-        return [p.read_bytes() for p in sorted(self.folder.glob("*.eml"), key=lambda p: int(p.stem))]
-
-    def wait_for(self, count: int, timeout: float = 30) -> list[bytes]:
-        """The messages, once there are at least ``count`` of them."""
-        deadline = time.monotonic() + timeout
-        while len(found := self.messages()) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the mailbox has {len(found)} messages, not {count}, after {timeout} s; "
-                                     f"its log:\n{self.output()}")
-            time.sleep(0.05)
-        return found
-
-
-def _run_mailbox(port: int, folder: Path) -> None:
-    import warnings
-
-    from aiosmtpd.controller import Controller
-
-    warnings.simplefilter("ignore")  # aiosmtpd's own deprecation warnings are not ours to fix
-
-    class Handler:
-        count = 0
-
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            Handler.count += 1
-            temp = folder / f".{Handler.count}.tmp"
-            temp.write_bytes(envelope.original_content or b"")
-            os.replace(temp, folder / f"{Handler.count}.eml")
-            return f"250 2.0.0 Ok: queued as {Handler.count}"
-
-    # Block the stop signals before the server thread starts, so that only sigwait sees them.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port, server_hostname="smtp.test")
-    controller.start()
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
-    controller.stop()
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="An SMTP server that stores each message as <folder>/<n>.eml.")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--folder", type=Path, required=True)
-    args = parser.parse_args()
-    _run_mailbox(args.port, args.folder)
-
-
 #: The scriptable aiosmtpd server (tests/smtp_server.py), run as a process of its own.
 SERVER_SCRIPT = Path(__file__).parent / "smtp_server.py"
 
@@ -244,3 +179,31 @@ class SmtpServer:
         parser = email.parser.BytesHeaderParser(policy=email.policy.default)
         files = sorted((self.folder / recipient).glob("*.eml"), key=lambda p: int(p.stem))
         return [str(parser.parsebytes(f.read_bytes())["Subject"]) for f in files]
+
+
+class Mailbox(SmtpServer):
+    """The SMTP server as a context manager: started on entry, stopped on exit."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        super().__init__(folder, port or free_port())
+
+    def __enter__(self) -> Mailbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def received(self) -> list[bytes]:
+        """Every message accepted so far, whoever it was for, in the order they arrived."""
+        files = sorted(self.folder.glob("*/*.eml"), key=lambda p: int(p.stem)) if self.folder.is_dir() else []
+        return [f.read_bytes() for f in files]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list[bytes]:
+        """The messages, once there are at least ``count`` of them."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.received()) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the mailbox has {len(found)} messages, not {count}, after {timeout} s; "
+                                     f"its log: {self.log()}")
+            time.sleep(0.05)
+        return found
