@@ -56,10 +56,6 @@ class BuildReport:
         return [p for p in self.problems if p.level == "error"]
 
     @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "warning"]
-
-    @property
     def exit_code(self) -> int:
         return 1 if self.errors else 0
 
@@ -143,8 +139,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
         report.written, report.removed = len(writer.changed), len(removed)
         report.preview = (preview.number, len(preview.article_ids)) if preview else None
         with store.transaction():
-            seen = result.articles + result.drafts + result.scheduled
-            store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
+            store.record_articles(((a.path, a.id, a.digest) for a in result.seen), now)
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")
@@ -163,9 +158,7 @@ def _write_newsletter(config: Config, articles: list[Article], store: Store,
         env = template_env(config.templates_dir)
         issues = store.issues()
         files = archive_files(issues, config, env)
-        plans, _ = plan_issues(articles, store.covered_ids(), config=config, now=_EPOCH,
-                               next_number=_next_number(issues), first=not issues,
-                               covered_digests=store.covered_digests())
+        plans, _ = _plan_next(store, issues, articles, config, now=_EPOCH)
         preview, problems = render_preview(plans[0], config, env) if plans else (None, [])
     except TemplateError as err:
         writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
@@ -184,17 +177,20 @@ def render_preview(plan: IssuePlan, config: Config, env: jinja2.Environment) -> 
     return render_issue(plan, config, env, nonce=new_nonce())
 
 
-def _next_number(issues: list[Issue]) -> int:
-    return issues[-1].number + 1 if issues else 1
+def _plan_next(store: Store, issues: list[Issue], articles: list[Article], config: Config, *,
+               now: datetime, since: datetime | None = None) -> tuple[list[IssuePlan], list[str]]:
+    """The next issue(s) after ``issues``, from what the store says is covered already."""
+    return plan_issues(articles, store.covered_ids(), config=config, now=now,
+                       next_number=issues[-1].number + 1 if issues else 1, first=not issues,
+                       since=since, covered_digests=store.covered_digests())
 
 
 def _renamed(result: LoadResult, known: dict[str, dict[str, str]], shown: str) -> list[Problem]:
     """A warning for each article that is an earlier file renamed, if its id changed with it."""
-    seen = result.articles + result.drafts + result.scheduled
-    paths = {a.path for a in seen}
+    paths = {a.path for a in result.seen}
     gone = {row["digest"]: (path, row["id"]) for path, row in known.items() if path not in paths}
     problems = []
-    for article in seen:
+    for article in result.seen:
         if article.path in known or article.digest not in gone:
             continue
         old_path, old_id = gone[article.digest]
@@ -289,9 +285,7 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
         issues = store.issues()
         report = NewsletterReport(problems=list(result.problems),
                                   last_number=issues[-1].number if issues else 0)
-        plans, backlog = plan_issues(result.articles, store.covered_ids(), config=config, now=now,
-                                     next_number=_next_number(issues), first=not issues, since=since,
-                                     covered_digests=store.covered_digests())
+        plans, backlog = _plan_next(store, issues, result.articles, config, now=now, since=since)
         if preview:
             if plans:
                 report.preview, problems = render_preview(plans[0], config, env)
@@ -301,8 +295,7 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
             return report
         rendered = [render_issue(plan, config, env, nonce=new_nonce()) for plan in plans]
         with store.transaction():
-            seen = result.articles + result.drafts + result.scheduled
-            store.record_articles(((a.path, a.id, a.digest) for a in seen), now)
+            store.record_articles(((a.path, a.id, a.digest) for a in result.seen), now)
             for issue, _ in rendered:
                 store.record_issue(issue, now, auto_send=auto_send)
             store.cover(backlog, now)

@@ -91,6 +91,11 @@ class LoadResult:
     scheduled: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def seen(self) -> list[Article]:
+        """Every article read without error: published, drafts and scheduled."""
+        return self.articles + self.drafts + self.scheduled
+
 
 @dataclass(frozen=True)
 class SiteContext:

@@ -291,9 +291,7 @@ def send_test(config: Config, address: str, *, issue_number: int | None = None,
     factory = MessageFactory(issue, config, subject_prefix="[Test] ")
     preview = Subscriber(0, email, "", "active", "", None, None, "test", "test-preview", 0)
     transport = transport_factory(config, "test")
-    try:
-        if isinstance(transport, SmtpTransport):
-            transport.connect()
+    try:  # (an SMTP transport connects on its first send; failing to is a fatal DeliveryError)
         return transport.send(factory.build(preview, clock()), key=f"test-{issue.number}")
     finally:
         transport.close()

@@ -40,7 +40,7 @@ from .store import Store
 from .subscribers import clean_name, normalize_address
 from .templating import render_template, template_env
 from .tokens import BadToken, Signer, load_secret
-from .transport import SmtpTransport, make_transport
+from .transport import make_transport
 
 log = logging.getLogger("syndicate.web")
 MAX_EMAIL = 254
@@ -225,8 +225,6 @@ class _Pages:
         msg.add_alternative(render_template(self.env, "confirm_email.html.j2", context), subtype="html")
         transport = make_transport(self.config, "confirm")
         try:
-            if isinstance(transport, SmtpTransport):
-                transport.connect()
             transport.send(Outgoing(sender, email, msg["Message-ID"], msg.as_bytes()), key=f"{subscriber_id:09d}")
         finally:
             transport.close()
