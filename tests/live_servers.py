@@ -29,6 +29,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> bool:
+    """True once 127.0.0.1:``port`` accepts connections; False if ``process`` ends or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
+
 class _Process:
     """A child process with its output in a log file, stopped with SIGTERM."""
 
@@ -48,17 +61,10 @@ class _Process:
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.process = subprocess.Popen(self.command, cwd=self.cwd, stdout=self._log, stderr=subprocess.STDOUT)
         self.pid = self.process.pid
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"{self.name} did not start on port {self.port}; its output:\n"
-                                       + self.output()) from None
-                time.sleep(0.02)
+        if not wait_until_listening(self.port, self.process):
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start on port {self.port}; its output:\n" + self.output())
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -121,20 +127,11 @@ class SmtpServer:
             self.process = subprocess.Popen(
                 [sys.executable, str(SERVER_SCRIPT), "--port", str(self.port), "--folder", str(self.folder),
                  "--config", str(config)], stdout=subprocess.DEVNULL, stderr=err)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                if self.process.poll() is not None:
-                    problem = (self.folder.parent / f"smtp-{self.starts}.err").read_text()
-                    self.process = None
-                    raise RuntimeError(f"the SMTP server did not start:\n{problem}") from None
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise
-                time.sleep(0.02)
+        if not wait_until_listening(self.port, self.process):
+            self.stop()
+            problem = (self.folder.parent / f"smtp-{self.starts}.err").read_text()
+            raise RuntimeError(f"the SMTP server did not start on port {self.port}:\n{problem}")
+        return self
 
     def stop(self) -> None:
         if self.process is None:
