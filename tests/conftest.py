@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,21 +12,35 @@ from click.testing import CliRunner
 
 from syndicate.config import Config, load_config
 
+from .checkout_guard import CheckoutGuard
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
+
+pytest_plugins = ["pytester"]
 
 #: The fixed "now" every test builds at, so that results never depend on the day.
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No SYNDICATE_* variable of the machine running the tests leaks into them."""
-    import os
+def pytest_configure(config: pytest.Config) -> None:
+    # Inner pytest runs (pytester) are of other folders: only the outer run guards the checkout.
+    if not hasattr(config, "workerinput") and Path(config.rootpath) == REPO:
+        config.pluginmanager.register(CheckoutGuard(REPO), "checkout-guard")
 
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test runs in a temporary folder of its own, with its own HOME, and no SYNDICATE_*
+    variable of the machine running the tests: nothing a test does can reach the user's files."""
+    home = tmp_path_factory.mktemp("home")
+    work = tmp_path_factory.mktemp("cwd")
+    monkeypatch.setenv("HOME", str(home))
     for key in list(os.environ):
-        if key.startswith("SYNDICATE_"):
+        if key.startswith(("SYNDICATE_", "XDG_")):
             monkeypatch.delenv(key)
+    monkeypatch.chdir(work)
+    return work
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def bad_link(reason: str) -> list[str]:
 # -- fixtures and helpers ------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
-def _secret(_clean_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def _secret(_isolated: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNDICATE_SECRET", SECRET)
 
 

@@ -1,0 +1,145 @@
+"""The install: every module imports, every command answers --help, every import is declared,
+and a test run leaves the checkout as it found it.
+
+These run in whatever environment the suite runs in (CI: a fresh virtual environment), so a
+dependency that is used but not declared fails here on any machine, not only on a new one.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+import syndicate
+from syndicate.cli import main
+
+from .conftest import REPO
+
+
+def all_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(syndicate.__path__, "syndicate."))
+
+
+def all_commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+@pytest.mark.parametrize("module", all_modules())
+def test_every_module_of_the_package_imports(module: str) -> None:
+    # In a child process: a module that only imports because another one ran first would pass here.
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", all_commands(), ids=lambda c: " ".join(c) or "syndicate")
+def test_every_command_answers_help_from_the_installed_script(command: tuple[str, ...], tmp_path: Path) -> None:
+    script = Path(sys.executable).with_name("syndicate")
+    assert script.exists(), f"the console script is not installed beside {sys.executable}"
+    result = subprocess.run([str(script), *command, "--help"], capture_output=True, text=True,
+                            timeout=60, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith(f"Usage: syndicate {' '.join(command)}".rstrip())
+
+
+def test_the_commands_include_the_ones_the_readme_documents() -> None:
+    names = {" ".join(c) for c in all_commands()}
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `syndicate ([a-z ]+?)(?: [A-Z\[].*?)?` \|", readme, re.M))
+    assert documented, "the README's command table was not found"
+    assert documented <= names
+
+
+def _imports(folder: Path) -> set[str]:
+    """Top-level names of the third-party modules imported anywhere under ``folder``."""
+    import ast
+
+    names: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    local = {p.stem for p in folder.rglob("*.py")} | {"syndicate", "tests"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in local}
+
+
+def _declared(extra: str | None) -> set[str]:
+    """The distributions syndicate declares: its dependencies, or those of one extra."""
+    wanted = set()
+    for requirement in importlib.metadata.requires("syndicate") or []:
+        name, _, marker = requirement.partition(";")
+        in_extra = re.search(r"extra\s*==\s*['\"](\w+)['\"]", marker)
+        if (in_extra.group(1) if in_extra else None) == extra:
+            wanted.add(re.split(r"[\s\[<>=!~(]", name.strip(), maxsplit=1)[0].lower().replace("_", "-"))
+    return wanted
+
+
+def _distribution(module: str) -> set[str]:
+    dists = importlib.metadata.packages_distributions().get(module, [])
+    return {d.lower().replace("_", "-") for d in dists}
+
+
+@pytest.mark.parametrize(("folder", "extra"), [("syndicate", None), ("tests", "test")])
+def test_every_import_is_a_declared_dependency(folder: str, extra: str | None) -> None:
+    declared = _declared(None) | (_declared(extra) if extra else set())
+    missing = {m: _distribution(m) for m in _imports(REPO / folder) if not _distribution(m) & declared}
+    where = "[project] dependencies" if extra is None else f"the '{extra}' extra"
+    assert not missing, f"imported under {folder}/ but not declared in {where} of pyproject.toml: {missing}"
+
+
+def test_pip_check_is_clean() -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+GUARD_CONFTEST = f"""
+import sys
+sys.path.insert(0, {str(REPO)!r})
+from tests.checkout_guard import CheckoutGuard
+
+def pytest_configure(config):
+    config.pluginmanager.register(CheckoutGuard(config.rootpath), "checkout-guard")
+"""
+
+
+@pytest.mark.parametrize(("test", "ret", "reported"), [
+    ("def test_ok(tmp_path):\n    (tmp_path / 'syndicate.db').write_text('')\n", 0, None),
+    ("def test_db():\n    open('syndicate.db', 'w').close()\n", 1, "state file syndicate.db"),
+    ("def test_file():\n    open('notes.txt', 'w').close()\n", 1, "?? notes.txt"),
+    ("def test_edit():\n    open('kept.txt', 'a').write('more')\n", 1, " M kept.txt"),
+])
+def test_a_run_that_leaves_files_in_the_checkout_fails_naming_them(
+        pytester: pytest.Pytester, tmp_path_factory: pytest.TempPathFactory, test: str, ret: int,
+        reported: str | None) -> None:
+    subprocess.run(["git", "init", "-q", str(pytester.path)], check=True)
+    pytester.makeconftest(GUARD_CONFTEST)
+    (pytester.path / "kept.txt").write_text("kept\n")
+    (pytester.path / ".gitignore").write_text("__pycache__/\n*.db\n.pytest_cache/\n")
+    subprocess.run(["git", "-C", str(pytester.path), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(pytester.path), "-c", "user.name=t", "-c", "user.email=t@example.org",
+                    "commit", "-qm", "start"], check=True)
+    pytester.makepyfile(test_it=test)
+    subprocess.run(["git", "-C", str(pytester.path), "add", "test_it.py"], check=True)
+    basetemp = tmp_path_factory.mktemp("inner")  # the inner run's tmp_path, outside its checkout
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--basetemp={basetemp}")
+    assert result.ret == ret, result.stdout.str()
+    if reported:
+        result.stdout.fnmatch_lines(["*the tests left files in the checkout*", f"*{reported}*"])
+    else:
+        assert "left files" not in result.stdout.str()
