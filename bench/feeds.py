@@ -40,7 +40,7 @@ CASES = {
 def run(site: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (MB) of one `syndicate build` in ``site``."""
     exe = shutil.which("syndicate") or sys.executable
-    args = [exe, "build", "--quiet"] if exe != sys.executable else [exe, "-m", "syndicate.cli", "build", "--quiet"]
+    args = [exe, "build", "--quiet"] if exe != sys.executable else [exe, "-m", "syndicate", "build", "--quiet"]
     start = time.perf_counter()
     proc = subprocess.Popen(args, cwd=site, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)

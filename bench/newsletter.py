@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from syndicate.newsletter.personalize import personalizers
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
 
@@ -43,11 +45,11 @@ def whole_process(site: Path) -> tuple[float, int]:
 
 def personalize_rate(site: Path, subscribers: int) -> tuple[float, int]:
     sys.path.insert(0, str(HERE.parent))
-    from syndicate.store import Store
+    from syndicate.state import Store
 
     with Store(site / "syndicate.db") as store:
         issue = store.issues()[-1]
-    html, text = issue.personalizers()
+    html, text = personalizers(issue)
     start = time.perf_counter()
     size = 0
     for n in range(subscribers):

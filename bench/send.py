@@ -90,8 +90,8 @@ def add_subscribers(site: Path, n: int) -> float:
 def issue_factory(site: Path):  # noqa: ANN201 - the factory of the site's newest issue
     sys.path.insert(0, str(REPO))
     from syndicate.config import load_config
-    from syndicate.message import MessageFactory
-    from syndicate.store import Store
+    from syndicate.delivery.message import MessageFactory
+    from syndicate.state import Store
 
     config = load_config(site / "syndicate.toml")
     with Store(config.state_path) as store:
@@ -100,7 +100,7 @@ def issue_factory(site: Path):  # noqa: ANN201 - the factory of the site's newes
 
 
 def reader(n: int):  # noqa: ANN201
-    from syndicate.ledger import Subscriber
+    from syndicate.state import Subscriber
 
     return Subscriber(n, f"reader{n}@example.org", f"Reader {n}", "active", "", None, None, "", f"{n:032x}", 0)
 

@@ -2,12 +2,16 @@
 
 __version__ = "0.1.0"
 
-from .build import BuildReport, build_site, check_site
 from .config import Config, load_config
-from .content import Article, Author, load_articles, parse_article, scan_content
+from .content.load import load_articles
+from .content.model import Article, Author
+from .content.parse import parse_article
+from .content.render import render_html, sanitize_html, summarize
+from .content.scan import scan_content
 from .errors import ConfigError, ContentError, Problem, StoreError, SyndicateError
-from .feeds import build_feeds, plan_feeds
-from .render import render_html, sanitize_html, summarize
+from .feeds.build import BuildReport, build_site, check_site
+from .feeds.formats import build_feeds
+from .feeds.plan import plan_feeds
 
 __all__ = [
     "Article",

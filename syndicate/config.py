@@ -15,9 +15,9 @@ import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
@@ -39,6 +39,11 @@ class SiteConfig:
     timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. 'Europe/Berlin'.")
     author_name: str = _key("", "Default author of every article that names none (empty: the site title).")
     author_email: str = _key("", "That author's e-mail address (optional; in the Atom feed's <author>).")
+
+    @property
+    def home_url(self) -> str:
+        """``base_url`` with exactly one trailing slash: the home page, and the root of every link."""
+        return self.base_url.rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
@@ -325,7 +330,7 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
 
 
 def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: list[str]) -> None:
-    from .due import parse_cadence, parse_interval
+    from .schedule.due import parse_cadence, parse_interval
 
     for key, parse in (("feeds_every", parse_interval), ("newsletter", parse_cadence)):
         try:

@@ -18,8 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from syndicate.build import build_site
 from syndicate.config import load_config
+from syndicate.feeds.build import build_site
 
 sys.path.insert(0, str(Path(__file__).parent))
 from conftest import DATA, NOW  # noqa: E402  (the one fixed clock and data folder of the tests)

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.store import Store
+from syndicate.state import Store
 
 from .live_servers import Mailbox, Serve, free_port
 

@@ -24,20 +24,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from syndicate.build import read_content
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.content import (
-    Article,
-    LoadResult,
-    SiteContext,
-    load_articles,
-    parse_article,
-    scan_content,
-    slugify,
-)
+from syndicate.content.identity import slugify
+from syndicate.content.load import load_articles, read_content
+from syndicate.content.model import Article, LoadResult, SiteContext
+from syndicate.content.parse import parse_article
+from syndicate.content.render import summarize
+from syndicate.content.scan import scan_content
 from syndicate.errors import ContentError, Problem
-from syndicate.render import summarize
 
 CASES = Path(__file__).parent / "data" / "content"
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

@@ -34,11 +34,11 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import DeliveryConfig, load_config
-from syndicate.delivery import DeliveryReport, RateLimiter, deliver_issue
+from syndicate.delivery.message import Outgoing
+from syndicate.delivery.send import DeliveryReport, RateLimiter, deliver_issue
+from syndicate.delivery.transport import SmtpTransport, Transport, make_transport
 from syndicate.errors import DeliveryError
-from syndicate.message import Outgoing
-from syndicate.store import Store
-from syndicate.transport import SmtpTransport, Transport, make_transport
+from syndicate.state import Store
 
 from .conftest import NOW, write
 from .live_servers import SmtpServer, free_port
@@ -761,7 +761,7 @@ def test_a_kill_while_the_ledger_is_busy_repeats_at_most_concurrency_messages(ru
         import os, sqlite3, threading
         from syndicate.config import load_config
         from syndicate.delivery import deliver_issue
-        from syndicate.transport import make_transport
+        from syndicate.delivery import make_transport
 
         config = load_config("syndicate.toml")
         held = []

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syndicate.due import (
+from syndicate.schedule.due import (
     Cadence,
     due_slot,
     latest_slot,

@@ -26,11 +26,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syndicate.build import BuildReport, build_site
 from syndicate.config import load_config
-from syndicate.content import SiteContext, parse_article
+from syndicate.content.model import SiteContext
+from syndicate.content.parse import parse_article
 from syndicate.errors import ContentError
-from syndicate.feeds import build_feeds, plan_feeds
+from syndicate.feeds.build import BuildReport, build_site
+from syndicate.feeds.formats import build_feeds
+from syndicate.feeds.plan import plan_feeds
 
 DATA = Path(__file__).parent / "data"
 EXPECTED_DIR = DATA / "expected"

@@ -25,7 +25,8 @@ from .conftest import REPO
 
 
 def all_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.walk_packages(syndicate.__path__, "syndicate."))
+    return sorted(m.name for m in pkgutil.walk_packages(syndicate.__path__, "syndicate.")
+                  if not m.name.endswith(".__main__"))  # __main__ runs the command
 
 
 def all_commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -101,6 +102,14 @@ def test_every_import_is_a_declared_dependency(folder: str, extra: str | None) -
     missing = {m: _distribution(m) for m in _imports(REPO / folder) if not _distribution(m) & declared}
     where = "[project] dependencies" if extra is None else f"the '{extra}' extra"
     assert not missing, f"imported under {folder}/ but not declared in {where} of pyproject.toml: {missing}"
+
+
+def test_every_package_folder_is_listed_in_pyproject_so_that_pip_install_dot_installs_it() -> None:
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    folders = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "syndicate").rglob("__init__.py")}
+    assert folders <= listed
 
 
 def test_pip_check_is_clean() -> None:

@@ -25,9 +25,9 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.ledger import Subscriber
-from syndicate.message import MessageFactory, Outgoing
-from syndicate.store import Issue, Store
+from syndicate.delivery.message import MessageFactory, Outgoing
+from syndicate.newsletter.personalize import personalizers
+from syndicate.state import Issue, Store, Subscriber
 from syndicate.tokens import Signer
 
 from .conftest import DATA, NOW
@@ -101,7 +101,7 @@ def filled(issue: Issue, sub: Subscriber, name: str | None = None) -> tuple[str,
     """The issue's (HTML, text) with ``sub``'s values in: what the message must carry."""
     values = {"unsubscribe_url": unsubscribe_url(sub.id),
               "email": sub.email, "name": sub.name if name is None else name}
-    html, text = issue.personalizers()
+    html, text = personalizers(issue)
     return html.fill(values), text.fill(values)
 
 

@@ -21,14 +21,15 @@ import lxml.html
 import pytest
 from click.testing import CliRunner, Result
 
-from syndicate.build import make_newsletter
 from syndicate.cli import main
 from syndicate.config import Config, NewsletterConfig, load_config
-from syndicate.content import Article
+from syndicate.content.model import Article
 from syndicate.errors import StoreError
-from syndicate.newsletter import PREVIEW_VALUES, plan_issues
-from syndicate.personalize import Personalizer
-from syndicate.store import Issue, Store
+from syndicate.newsletter.make import make_newsletter
+from syndicate.newsletter.personalize import Personalizer, personalizers
+from syndicate.newsletter.plan import plan_issues
+from syndicate.newsletter.render import PREVIEW_VALUES
+from syndicate.state import Issue, Store
 
 from .conftest import DATA, NOW, write
 
@@ -377,7 +378,7 @@ def test_an_interrupted_recording_keeps_nothing_of_the_issue(site: Path, monkeyp
 
 def test_a_user_template_replaces_only_the_template_of_its_name(site: Path) -> None:
     issue = make_issue(site, templates_dir=str(DATA / "templates" / "footer-with-name"))
-    html, text = issue.personalizers()
+    html, text = personalizers(issue)
     filled = html.fill(VALUES)
     assert "Thanks for reading, &lt;script&gt;alert(1)&lt;/script&gt;!" in filled  # the user's footer
     assert "Past issues" not in filled  # … instead of the packaged one
@@ -425,7 +426,7 @@ def test_the_preheader_setting_overrides_the_summary(site: Path) -> None:
 
 def test_the_css_is_inlined_and_only_the_media_rules_stay_in_style_with_important(site: Path) -> None:
     issue = make_issue(site)
-    page = doc(issue.personalizers()[0].fill(VALUES))
+    page = doc(personalizers(issue)[0].fill(VALUES))
     container = page.xpath('//table[contains(@class, "container")]')[0]
     assert container.get("style") == "width:600px; max-width:600px; background-color:#fff; border-radius:8px"
     assert page.xpath('//h1[@class="site-title"]')[0].get("style") == (
@@ -441,7 +442,7 @@ def test_the_css_is_inlined_and_only_the_media_rules_stay_in_style_with_importan
 
 def test_the_hidden_preheader_is_the_first_thing_in_the_body(site: Path) -> None:
     issue = make_issue(site)
-    body = doc(issue.personalizers()[0].fill(VALUES)).body
+    body = doc(personalizers(issue)[0].fill(VALUES)).body
     assert not (body.text or "").strip()
     first = body[0]
     assert (first.tag, first.get("class")) == ("div", "preheader")
@@ -452,7 +453,7 @@ def test_the_hidden_preheader_is_the_first_thing_in_the_body(site: Path) -> None
 
 def test_every_image_has_width_and_alt_and_every_link_is_absolute(site: Path) -> None:
     issue = make_issue(site)
-    page = doc(issue.personalizers()[0].fill(VALUES))
+    page = doc(personalizers(issue)[0].fill(VALUES))
     images = page.xpath("//img")
     assert [(i.get("src"), i.get("alt")) for i in images] == [
         ("https://blog.example.org/2026/03/features/images/cover.jpg", "Markdown features")]
@@ -469,7 +470,7 @@ def test_the_lead_image_keeps_its_pixel_width_for_outlook(site: Path) -> None:
 
 def test_full_content_emails_carry_no_script_handler_or_javascript_url(site: Path) -> None:
     issue = make_issue(site, full_content=True)
-    html = issue.personalizers()[0].fill(VALUES)
+    html = personalizers(issue)[0].fill(VALUES)
     page = doc(html)
     assert "Handlers go." in html and "a javascript link" in html  # the unsafe article is in
     assert page.xpath("//script | //iframe") == []
@@ -492,7 +493,7 @@ def test_full_content_images_have_a_width_too(site: Path) -> None:
 
 def test_the_placeholders_survive_premailer_even_inside_attributes(site: Path) -> None:
     issue = make_issue(site, templates_dir=str(DATA / "templates" / "footer-with-name"))
-    html, text = issue.personalizers()
+    html, text = personalizers(issue)
     assert re.fullmatch(r"[0-9a-f]{16}", issue.nonce)
     assert html.fields == {"unsubscribe_url", "email", "name"}
     assert text.fields == {"unsubscribe_url", "email"}
@@ -503,7 +504,7 @@ def test_the_placeholders_survive_premailer_even_inside_attributes(site: Path) -
 
 def test_filled_values_are_escaped_in_the_html_part_and_not_in_the_text_part(site: Path) -> None:
     issue = make_issue(site, templates_dir=str(DATA / "templates" / "footer-with-name"))
-    html, text = (p.fill(VALUES) for p in issue.personalizers())
+    html, text = (p.fill(VALUES) for p in personalizers(issue))
     assert "%%" not in html and "%%" not in text
     assert "<script>" not in html
     assert "Thanks for reading, &lt;script&gt;alert(1)&lt;/script&gt;!" in html
@@ -533,7 +534,7 @@ def test_an_article_cannot_forge_a_placeholder(runner: CliRunner, site: Path) ->
     newsletter(runner)
     issue = recorded(site)[0][1]
     assert issue.nonce != nonce_1
-    html, text = issue.personalizers()
+    html, text = personalizers(issue)
     assert html.fields == {"unsubscribe_url", "email"}  # the template's own, once each
     assert len(html.segments) == 5
     filled_html, filled_text = html.fill(VALUES), text.fill(VALUES)
@@ -556,7 +557,7 @@ def test_the_web_version_has_no_placeholder_and_no_unsubscribe_link(site: Path) 
 
 def test_the_text_part_is_wrapped_links_every_article_and_ends_with_unsubscribe(site: Path) -> None:
     issue = make_issue(site)
-    text = issue.personalizers()[1].fill(VALUES)
+    text = personalizers(issue)[1].fill(VALUES)
     assert text_lines_over_72(text) == []
     for url in URLS:
         assert f"Read it: {url}\n" in text
@@ -568,7 +569,7 @@ def test_the_text_part_is_wrapped_links_every_article_and_ends_with_unsubscribe(
 
 def test_a_full_content_text_part_has_no_html_and_is_wrapped(site: Path) -> None:
     issue = make_issue(site, full_content=True)
-    text = issue.personalizers()[1].fill(VALUES)
+    text = personalizers(issue)[1].fill(VALUES)
     assert re.search(r"<[A-Za-z/!][^>]*>", text) is None
     assert "javascript:" not in text
     assert text_lines_over_72(text) == []
@@ -581,7 +582,7 @@ def test_a_long_site_title_and_author_list_are_wrapped_in_the_text_part(site: Pa
     authors = "\n".join(f"  - Author Number {n}" for n in range(8))
     write(site / "content" / "2026-10-01-many.md", f"---\ntitle: Many\ndate: 2026-10-01\nauthors:\n{authors}\n---\n\nHi.\n")
     issue = make_issue(site)
-    assert text_lines_over_72(issue.personalizers()[1].fill(VALUES)) == []
+    assert text_lines_over_72(personalizers(issue)[1].fill(VALUES)) == []
 
 
 # -- 8. warnings ---------------------------------------------------------------------------------------
@@ -594,7 +595,7 @@ def test_an_issue_over_102_kb_is_created_with_a_warning(runner: CliRunner, site:
     assert result.exit_code == 0
     assert result.stdout == "Created issue #1 (6 articles): “Test Site & Friends: Huge” in output/newsletters/1/.\n"
     issue = recorded(site)[0][0]
-    size = len(issue.personalizers()[0].fill(PREVIEW_VALUES).encode("utf-8"))
+    size = len(personalizers(issue)[0].fill(PREVIEW_VALUES).encode("utf-8"))
     assert size > 102_000
     assert result.stderr == (
         f"warning: newsletter issue #1: its HTML is {size / 1000:.0f} KB; Gmail clips messages over 102 KB, "

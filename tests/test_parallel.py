@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from syndicate import _parallel
-from syndicate.build import build_site
 from syndicate.config import load_config
+from syndicate.feeds.build import build_site
 
 from .conftest import NOW, write
 

@@ -28,11 +28,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from syndicate.build import make_newsletter
 from syndicate.cli import main
 from syndicate.config import Config, load_config
-from syndicate.scheduler import RunLock, run_once
-from syndicate.store import Store
+from syndicate.newsletter.make import make_newsletter
+from syndicate.schedule.lock import RunLock
+from syndicate.schedule.run import run_once
+from syndicate.state import Store
 
 from .conftest import NOW, write
 from .live_servers import SmtpServer, free_port

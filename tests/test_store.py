@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.errors import StoreError
-from syndicate.store import MIGRATIONS, Store
+from syndicate.state import MIGRATIONS, Store
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

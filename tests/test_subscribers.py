@@ -19,8 +19,7 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import Config
-from syndicate.ledger import Subscriber
-from syndicate.store import Store
+from syndicate.state import Store, Subscriber
 
 from .conftest import NOW, write
 

@@ -33,13 +33,13 @@ import pytest
 from click.testing import CliRunner
 from starlette.exceptions import StarletteDeprecationWarning
 
-import syndicate.static
-import syndicate.web
+import syndicate.web.signup
+import syndicate.web.static
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.store import Store
+from syndicate.state import Store
 from syndicate.tokens import Signer, load_secret
-from syndicate.web import create_app
+from syndicate.web.app import create_app
 
 from .conftest import NOW, write
 from .live_servers import Serve, free_port
@@ -390,13 +390,13 @@ def test_a_rebuilt_feed_gets_a_new_etag_and_the_old_one_gives_it_in_full(
 def test_a_file_is_read_once_and_again_only_when_it_changes(
         client: TestClient, built: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[str] = []
-    load = syndicate.static._load
+    load = syndicate.web.static._load
 
     def counting_load(full: str, *args: Any) -> Any:
         reads.append(os.path.relpath(full, built / "output"))
         return load(full, *args)
 
-    monkeypatch.setattr(syndicate.static, "_load", counting_load)
+    monkeypatch.setattr(syndicate.web.static, "_load", counting_load)
     for _ in range(3):
         client.get("/feeds/atom.xml")
         client.head("/feeds/atom.xml")
@@ -825,7 +825,7 @@ def test_the_fourth_subscribe_request_from_one_client_within_the_hour_gets_429(
 def test_the_subscribe_limit_is_per_hour_so_an_hour_later_the_client_may_ask_again(
         serve: Callable[..., TestClient], built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(syndicate.web.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(syndicate.web.signup.time, "monotonic", lambda: clock[0])
     client = serve(subscribe_rate=2)
     assert subscribe(client, "reader1@example.org").status_code == 200
     clock[0] += 1800

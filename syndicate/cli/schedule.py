@@ -1,0 +1,72 @@
+"""``syndicate run``, ``syndicate schedule`` and ``syndicate status``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+
+from .common import Context, now_option, print_problems, quiet_option
+
+
+@click.command()
+@quiet_option
+@click.pass_obj
+def run(obj: Context, quiet: bool) -> None:
+    """Do what is due, once: for cron and systemd timers. Safe to run every minute.
+
+    Rebuilds the feeds if anything changed (an article whose time has come too); if
+    the newsletter is due ([schedule] newsletter), makes the issue and sends it; goes on
+    with any send of the scheduler's that did not finish. Prints nothing when there
+    was nothing to do. If another run holds the lock, says so and exits 0.
+    """
+    from ..schedule.lock import Busy
+    from ..schedule.run import describe, run_once
+
+    config = obj.config
+    try:
+        report = run_once(config)
+    except Busy as err:
+        if not quiet:
+            click.echo(err.message)
+        return
+    print_problems(report)
+    if report.did_something and not quiet:
+        click.echo(describe(report) + ".")
+    sys.exit(report.exit_code)
+
+
+@click.command()
+@click.pass_obj
+def schedule(obj: Context) -> None:
+    """Run in the foreground and do the work on time, until stopped.
+
+    Rebuilds the feeds every [schedule] feeds_every and sends the newsletter when
+    [schedule] newsletter says, in the site's time zone. Each job is logged with its
+    duration and outcome; a failing job is retried at its next tick. SIGTERM or
+    Ctrl-C stops it cleanly (the message being sent is finished first).
+    """
+    import logging
+    import signal
+    import threading
+
+    from ..schedule.ticker import run_schedule
+
+    config = obj.config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_schedule(config, stop=stop)
+
+
+@click.command()
+@now_option
+@click.pass_obj
+def status(obj: Context, now: datetime) -> None:
+    """Show when the feeds were last built, the last issue and its sends, and what is due next."""
+    from ..schedule.status import status_lines
+
+    for line in status_lines(obj.config, now=now):
+        click.echo(line)

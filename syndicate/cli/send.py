@@ -1,0 +1,75 @@
+"""``syndicate send``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from .common import Context, ProgressBar, plural
+
+
+@click.command()
+@click.argument("issue", type=int, required=False)
+@click.option("--test", "test_address", metavar="ADDRESS",
+              help="Send one copy (subject marked [Test]) to ADDRESS; record nothing.")
+@click.option("--dry-run", is_flag=True, help="Say who would get the issue; send nothing.")
+@click.option("--include-new", is_flag=True,
+              help="Also send to people who subscribed after this issue's send began.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@click.pass_obj
+def send(obj: Context, issue: int | None, test_address: str | None, dry_run: bool, include_new: bool,
+         quiet: bool) -> None:
+    """Send an issue (the newest by default) to every active subscriber.
+
+    Every (issue, subscriber) is recorded in the state database as it is sent, so
+    the command can be stopped at any moment and run again: it resumes, and never
+    sends one issue twice to anyone (but for the few messages in flight at a kill,
+    at most [delivery] concurrency, which are sent again). Run again after a complete
+    send, it sends nothing. With [delivery] transport = "file" (the default), each
+    message is written to output/outbox/<issue>/ instead of being sent.
+    """
+    from ..delivery.send import deliver_issue, send_test
+    from ..delivery.send import dry_run as plan_send
+
+    config = obj.config
+    where = (f"SMTP {config.delivery.host}:{config.delivery.port}" if config.delivery.transport == "smtp"
+             else f"{os.path.relpath(config.output_dir / 'outbox')}/")
+    if test_address:
+        from ..delivery.addresses import normalize_address
+
+        try:
+            normalize_address(test_address)
+        except ValueError as err:
+            raise click.BadParameter(f"{test_address!r} is not an email address: {err}",
+                                     param_hint="'--test'") from None
+        reply = send_test(config, test_address, issue_number=issue)
+        click.echo(f"Sent a test copy to {test_address} via {where}: {reply}")
+        return
+    if dry_run:
+        chosen, pending, sent = plan_send(config, issue_number=issue, include_new=include_new)
+        click.echo(f"Would send issue #{chosen.number} “{chosen.subject}” to {plural(pending, 'subscriber')} "
+                   f"via {where} ({sent} sent already). Nothing was sent.")
+        return
+    if not config.site.base_url.startswith("https://"):
+        click.echo(click.style("warning: ", fg="yellow") + f"[site] base_url is {config.site.base_url!r}: "
+                   "one-click unsubscribe (RFC 8058) needs https, and Gmail and Apple Mail ignore an http "
+                   "link. Use the https address of your site.", err=True)
+    with ProgressBar(enabled=not quiet, delay=0.0) as progress:
+        report = deliver_issue(config, issue_number=issue, include_new=include_new,
+                               on_progress=lambda done, total: progress("send", done, total))
+    for error in report.errors:
+        click.echo(click.style("Error: ", fg="red", bold=True) + error, err=True)
+    if not quiet or report.exit_code:
+        parts = [f"{report.sent} sent", f"{report.deferred} deferred", f"{report.failed} failed",
+                 f"{report.skipped} skipped"]
+        before = f" ({report.already_sent} sent before)" if report.already_sent else ""
+        rate = f" in {report.seconds:.1f} s" if report.sent else ""
+        click.echo(f"Issue #{report.issue} via {where}: {', '.join(parts)}{before}{rate}."
+                   + (f" {plural(report.bounced, 'subscriber')} marked bounced." if report.bounced else "")
+                   + (" Deferred messages are retried by the next 'syndicate send'." if report.deferred else "")
+                   + (" Stopped before the end; run 'syndicate send' again to resume." if report.interrupted else "")
+                   + (f" {plural(report.not_included, 'subscriber')} joined after this issue was sent: "
+                      "--include-new sends it to them too." if report.not_included else ""))
+    sys.exit(report.exit_code)

@@ -1,0 +1,226 @@
+"""One file's bytes → an :class:`Article`, or a :class:`ContentError` naming the line and field. Pure."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from datetime import date as date_type
+from datetime import datetime, tzinfo
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import yaml
+
+from ..errors import ContentError
+from .chars import clean_text, normalize_bytes
+from .dates import parse_date
+from .identity import article_id, article_url, slugify
+from .markdown import _Loader, split_front_matter
+from .model import FRONT_MATTER_KEYS, Article, Author, SiteContext
+from .text import split_text
+
+
+def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Article, list[ContentError]]:
+    """Parse one file's bytes into an Article and the warnings found on the way.
+
+    :param rel_path: the path under the content folder, posix-style; it gives the
+        format, and the date and slug when the file does not.
+    :raises ContentError: the file cannot be published; the message says why and how
+        to fix it.
+    """
+    digest = hashlib.sha256(data).hexdigest()
+    data = normalize_bytes(data)
+    if rel_path.endswith(".txt"):
+        meta, block, body = split_text(clean_text(data.decode("utf-8")))
+        source = body.encode("utf-8")
+        fmt = "text"
+    else:
+        meta, block, source = split_front_matter(data)
+        fmt = "markdown"
+    lines = _KeyLines(block)
+    typos = {
+        hint: ContentError(f"unknown key {key!r}. Did you mean {hint!r}?", line=lines.get(key), field=key)
+        for key, hint in _typos(meta)
+    }
+    warnings = list(typos.values())
+    fields = _Fields(meta, lines, typos)
+    title = fields.text("title")
+    if not title:
+        raise fields.missing("title", "Add a line 'title: ...' to the front matter."
+                             if fmt == "markdown" else "The first line of the file is the title.")
+    name_date, name_slug = _from_file_name(rel_path)
+    date = fields.date("date", site.tz)
+    if date is None:
+        if name_date is None:
+            raise fields.missing(
+                "date", "Add 'date: YYYY-MM-DD' (or a date-time with an offset), "
+                "or start the file name with the date, like 2024-05-01-my-post.md.")
+        date = datetime.combine(name_date, datetime.min.time(), site.tz)
+    updated = fields.date("updated", site.tz) or date
+    if updated < date:
+        updated = date
+    slug = slugify(fields.text("slug") or name_slug or title)
+    if not slug:
+        raise fields.bad("slug", "gives an empty slug. Set 'slug' to letters and digits.")
+    # The id never comes from the title, so that a retitled article keeps it.
+    id_name = slugify(fields.text("slug") or name_slug or _file_stem(rel_path)) or slug
+    raw_id = fields.text("id")
+    url = article_url(site, date, slug, raw_id)
+    article = Article(
+        id=article_id(site, date, id_name, raw_id),
+        slug=slug,
+        title=title,
+        date=date,
+        updated=updated,
+        url=url,
+        path=rel_path,
+        format=fmt,
+        source=source,
+        authors=fields.authors(),
+        tags=fields.tags(),
+        summary=fields.text("summary") or None,
+        image=urljoin(url, fields.text("image")) if fields.text("image") else None,
+        draft=fields.flag("draft"),
+        digest=digest,
+    )
+    return article, warnings
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _KeyLines:
+    """The line of each front matter key, worked out only when a message needs one."""
+
+    def __init__(self, block: str | dict[str, int]) -> None:
+        self._block = block
+        self._lines: dict[str, int] | None = block if isinstance(block, dict) else None
+
+    def get(self, key: str) -> int | None:
+        if self._lines is None:
+            self._lines = {}
+            for i, raw in enumerate(str(self._block).split("\n"), 2):
+                m = re.match(r"([^\s:#][^:]*?)\s*:", raw)
+                if m and m.group(1) not in self._lines:
+                    self._lines[m.group(1)] = i
+        return self._lines.get(key)
+
+
+def _file_stem(rel_path: str) -> str:
+    """The file's name without extension; for ``index.md``, its folder's name."""
+    p = Path(rel_path)
+    return p.parent.name if p.stem == "index" and p.parent.name else p.stem
+
+
+def _from_file_name(rel_path: str) -> tuple[date_type | None, str | None]:
+    """The Jekyll convention: ``2024-05-01-my-post.md`` gives a date and a slug."""
+    stem = _file_stem(rel_path)
+    m = re.match(r"(\d{4})-(\d{2})-(\d{2})-?(.*)$", stem)
+    if m:
+        try:
+            day = date_type(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None, stem
+        return day, m.group(4) or None
+    return None, stem
+
+
+def _typos(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for key in meta:
+        if key in FRONT_MATTER_KEYS:
+            continue
+        close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
+        if close and close[0] not in meta:
+            found.append((key, close[0]))
+    return found
+
+
+class _Fields:
+    """Typed access to front matter; a bad value raises a ContentError naming its line."""
+
+    def __init__(self, meta: dict[str, Any], lines: _KeyLines, typos: dict[str, ContentError]):
+        self.meta = meta
+        self.lines = lines
+        self.typos = typos  # intended key -> the warning about its misspelling
+
+    def bad(self, key: str, message: str) -> ContentError:
+        return ContentError(f"'{key}' {message}", line=self.lines.get(key), field=key)
+
+    def missing(self, key: str, fix: str) -> ContentError:
+        typo = self.typos.get(key)
+        if typo is not None:
+            return ContentError(f"has no '{key}': {typo.message}", line=typo.line, field=key)
+        return ContentError(f"has no '{key}'. {fix}", line=self.lines.get(key), field=key)
+
+    def text(self, key: str) -> str:
+        value = self.meta.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return " ".join(clean_text(str(value)).split())
+        raise self.bad(key, f"must be text, not {_kind(value)}.")
+
+    def flag(self, key: str) -> bool:
+        value = self.meta.get(key, False)
+        if not isinstance(value, bool):
+            raise self.bad(key, f"must be true or false, not {value!r}.")
+        return value
+
+    def date(self, key: str, tz: tzinfo) -> datetime | None:
+        value = self.meta.get(key)
+        if value is None or value == "":
+            return None
+        parsed = parse_date(value, tz)
+        if parsed is None:
+            raise self.bad(key, f"is {str(value)!r}, not a date. Use YYYY-MM-DD, or "
+                           "YYYY-MM-DDTHH:MM:SS with an offset like +02:00 or Z.")
+        return parsed
+
+    def tags(self) -> tuple[str, ...]:
+        value = self.meta.get("tags")
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list) or any(isinstance(t, (dict, list)) for t in value):
+            raise self.bad("tags", "must be a list, like 'tags: [python, feeds]'.")
+        seen: dict[str, str] = {}
+        for tag in value:
+            name = " ".join(clean_text(str(tag)).split())
+            if name and slugify(name) not in seen:
+                seen[slugify(name)] = name
+        return tuple(seen.values())
+
+    def authors(self) -> tuple[Author, ...]:
+        value = self.meta.get("authors", self.meta.get("author"))
+        key = "authors" if "authors" in self.meta else "author"
+        if value is None or value == "":
+            return ()
+        items = value if isinstance(value, list) else (
+            value.split(",") if key == "authors" and isinstance(value, str) else [value])
+        out = []
+        for item in items:
+            if isinstance(item, dict):
+                name = " ".join(clean_text(str(item.get("name", ""))).split())
+                author = Author(name, clean_text(str(item.get("email", ""))).strip(),
+                                clean_text(str(item.get("url", ""))).strip())
+            elif isinstance(item, str):
+                name, email = parseaddr(item) if "<" in item else (item, "")
+                author = Author(" ".join(clean_text(name).split()), email)
+            else:
+                raise self.bad(key, f"must be a name or a list of names, not {_kind(item)}.")
+            if not author.name:
+                raise self.bad(key, "has an author without a name.")
+            out.append(author)
+        return tuple(out)
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), repr(value))

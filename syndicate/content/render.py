@@ -1,0 +1,198 @@
+"""Article bodies → safe HTML with absolute links, and plain-text summaries. Pure functions.
+
+Markdown is CommonMark with GitHub's extensions (tables, strikethrough, autolinks,
+task lists, footnotes), rendered by cmark-gfm. Raw HTML in an article is kept and
+then sanitized with nh3 against :data:`ALLOWED_TAGS` and :data:`ALLOWED_ATTRIBUTES`:
+no ``<script>``, ``<iframe>``, ``<style>``, ``on*`` handler or ``javascript:`` URL
+reaches a feed or an email. Relative ``href`` and ``src`` are resolved against the
+article's URL, since a feed reader has no page to resolve them against.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import textwrap
+from html.parser import HTMLParser
+
+import cmarkgfm
+import nh3
+from cmarkgfm.cmark import Options
+
+from .chars import clean_text
+from .model import Article
+
+ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"input", "section", "picture", "source"})
+
+
+ALLOWED_ATTRIBUTES = {
+    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    "*": {"id", "class", "title", "lang", "dir"},
+    "a": {"href", "hreflang", "title"},
+    "img": {"src", "alt", "width", "height", "title"},
+    "source": {"src", "type", "media"},
+    "input": {"type", "checked", "disabled"},
+}
+
+
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+_MD_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
+
+
+_MD_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
+
+
+SUMMARY_WORDS = 60
+
+
+def render_html(article: Article) -> str:
+    """The article's body as sanitized HTML whose links are all absolute."""
+    if article.format == "text":
+        raw = "".join(f"<p>{htmllib.escape(p, quote=False)}</p>\n" for p in article.body.split("\n\n") if p)
+    else:
+        raw = cmarkgfm.markdown_to_html_with_extensions(
+            article.body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS
+        )
+    return sanitize_html(raw, base_url=article.url)
+
+
+def sanitize_html(raw: str, *, base_url: str) -> str:
+    """Strip everything not allowed and resolve relative URLs against ``base_url``."""
+    # A character reference such as &#1; renders to a character XML cannot carry.
+    return clean_text(nh3.clean(
+        raw,
+        tags=_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        url_relative=("rewrite_with_base", base_url),
+        link_rel=None,
+        strip_comments=True,
+    ))
+
+
+_TAGS = set(ALLOWED_TAGS)
+
+
+_SCHEMES = set(URL_SCHEMES)
+
+
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
+
+
+def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY_WORDS) -> str:
+    """The front matter ``summary``, else the first paragraph as plain text, cut near ``words``."""
+    if article.summary:
+        return article.summary
+    if article.format == "text":
+        first = next((p for p in article.body.split("\n\n") if p.strip()), "")
+    else:
+        html = render_html(article) if html is None else html
+        first = ""
+        for m in _PARAGRAPH.finditer(html):
+            first = htmllib.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", m.group(1)))).strip()
+            if first:
+                break
+    return truncate_words(" ".join(first.split()), words)
+
+
+def truncate_words(text: str, words: int) -> str:
+    """Cut ``text`` at a word boundary after ``words`` words, marking the cut with '…'."""
+    parts = text.split(" ")
+    if len(parts) <= words:
+        return text
+    return " ".join(parts[:words]).rstrip(",;:-–—") + "…"
+
+
+_BLOCKS = {"p", "div", "section", "blockquote", "pre", "table", "tr", "ul", "ol", "li", "figure",
+           "h1", "h2", "h3", "h4", "h5", "h6", "hr", "details", "dl", "dt", "dd"}
+
+
+class _TextWriter(HTMLParser):
+    """Sanitized article HTML → plain text: paragraphs, '- ' list items, links as 'text (url)'."""
+
+    def __init__(self, page_url: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page_url = page_url
+        self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "pre" keeps its lines
+        self.current: list[str] = []
+        self.pre = 0
+        self.quote = 0
+        self.links: list[str | None] = []
+
+    def flush(self) -> None:
+        text = "".join(self.current)
+        self.current = []
+        if self.pre:
+            return
+        text = " ".join(text.split())
+        if text:
+            self.blocks.append(("quote" if self.quote else "p", text))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in _BLOCKS:
+            self.flush()
+        if tag == "pre":
+            self.pre += 1
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag == "li":
+            self.current.append("- ")
+        elif tag == "br":
+            self.current.append("\n" if self.pre else " ")
+        elif tag == "a":
+            self.links.append(attributes.get("href"))
+        elif tag == "img" and attributes.get("alt"):
+            self.current.append(f"[{attributes['alt']}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.links:
+            href = self.links.pop()
+            text = "".join(self.current).rsplit(" ", 1)[-1]
+            inside = href is not None and href.startswith(self.page_url + "#")  # footnotes
+            if href and href.startswith(("http:", "https:", "mailto:")) and href not in text and not inside:
+                self.current.append(f" ({href})")
+        elif tag == "pre" and self.pre:
+            self.blocks.append(("pre", "".join(self.current).rstrip("\n")))
+            self.current = []
+            self.pre -= 1
+        elif tag in _BLOCKS:
+            if tag == "blockquote" and self.quote:
+                self.flush()
+                self.quote -= 1
+            self.flush()
+
+    def handle_data(self, data: str) -> None:
+        self.current.append(data)
+
+
+def html_to_text(html: str, *, page_url: str = "", width: int = 72) -> str:
+    """Plain text of (sanitized) article HTML for an email's text part, wrapped at ``width``.
+
+    Code blocks keep their lines; quotes are prefixed with '> '; a link keeps its URL,
+    except one to a place on the page itself (``page_url#...``, footnotes).
+    """
+    writer = _TextWriter(page_url)
+    writer.feed(html)
+    writer.close()
+    writer.flush()
+    out = []
+    for kind, text in writer.blocks:
+        if kind == "pre":
+            out.append(text)
+        elif kind == "quote":
+            out.append(textwrap.fill(text, width, initial_indent="> ", subsequent_indent="> ",
+                                     break_long_words=False, break_on_hyphens=False))
+        else:
+            indent = "  " if text.startswith("- ") else ""
+            out.append(textwrap.fill(text, width, subsequent_indent=indent,
+                                     break_long_words=False, break_on_hyphens=False))
+    return "\n\n".join(out)

@@ -1,0 +1,126 @@
+"""Issue × subscriber → the bytes of one email (RFC 5322, MIME, RFC 8058). Pure: no I/O.
+
+What is the same for every subscriber (From, Subject, List-Id, the MIME skeleton) is
+encoded once per issue with the standard ``email`` package, so that RFC 2047 and
+folding are its work, not ours. Per subscriber only the To, Message-ID, Date and
+List-Unsubscribe headers are made (with ``email.utils.formataddr``, never by pasting
+user text into a header: names lose CR/LF first) and the two bodies filled and
+encoded: the HTML in base64, the text in quoted-printable, both UTF-8. That is what
+makes thousands of messages a second on one core.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from email.header import Header
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import urlsplit
+
+from ..config import Config
+from ..newsletter.personalize import personalizers
+from ..state import Issue, Subscriber
+from ..tokens import Signer, load_secret
+from .addresses import clean_name
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready for a transport."""
+
+    sender: str  # envelope MAIL FROM (bounces come back here)
+    recipient: str  # envelope RCPT TO
+    message_id: str
+    data: bytes
+
+
+class MessageFactory:
+    """Makes the messages of one issue, one subscriber at a time.
+
+    :param subject_prefix: put before the subject (``"[Test] "`` for test sends).
+    """
+
+    def __init__(self, issue: Issue, config: Config, *, subject_prefix: str = "",
+                 signer: Signer | None = None) -> None:
+        self.issue = issue
+        self.signer = signer or Signer(load_secret(config))
+        self.html, self.text = personalizers(issue)
+        self.unsubscribe_base = config.site.home_url + "unsubscribe?token="
+        display, self.sender = parseaddr(config.sender)
+        self.domain = self.sender.rsplit("@", 1)[-1]
+        self.list_host = f"newsletter.{urlsplit(config.site.base_url).hostname}"
+        self.mailto = f"mailto:{self.sender}?subject=unsubscribe"
+        self.boundary = f"=_syndicate_{issue.nonce}"
+        self._key = issue.nonce.encode()
+        self._head = self._shared_headers(config.sender, subject_prefix + issue.subject, config.site.title)
+
+    def _shared_headers(self, sender: str, subject: str, title: str) -> bytes:
+        # Fold only past 998 octets (RFC 5322's hard limit): an ASCII subject stays on one
+        # line; RFC 2047 words still keep to 75 characters.
+        msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
+        msg["From"] = sender
+        msg["Subject"] = subject
+        msg["List-Id"] = f"{title} <{self.list_host}>"
+        msg["MIME-Version"] = "1.0"
+        msg["Content-Type"] = f'multipart/alternative; boundary="{self.boundary}"'
+        return msg.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+    def message_id(self, subscriber_id: int) -> str:
+        """Unique per (issue, subscriber), the same on every retry, unguessable."""
+        tag = hmac.new(self._key, str(subscriber_id).encode(), hashlib.sha256).hexdigest()[:16]
+        return f"<issue{self.issue.number}.{subscriber_id}.{tag}@{self.domain}>"
+
+    def unsubscribe_url(self, subscriber: Subscriber) -> str:
+        """The subscriber's own one-click unsubscribe link: a signed token that never expires."""
+        return self.unsubscribe_base + self.signer.make("unsubscribe", subscriber.id)
+
+    def build(self, subscriber: Subscriber, now: datetime) -> Outgoing:
+        """The finished message for ``subscriber``, dated ``now``."""
+        name = clean_name(subscriber.name)
+        unsubscribe = self.unsubscribe_url(subscriber)
+        values = {"unsubscribe_url": unsubscribe, "email": subscriber.email, "name": name}
+        message_id = self.message_id(subscriber.id)
+        head = b"".join((
+            self._head,
+            b"To: ", _address_header(name, subscriber.email), b"\r\n",
+            b"Date: ", format_datetime(now).encode("ascii"), b"\r\n",
+            b"Message-ID: ", message_id.encode("ascii"), b"\r\n",
+            b"List-Unsubscribe: <", unsubscribe.encode("ascii"), b">, <", self.mailto.encode("ascii"), b">\r\n",
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+        ))
+        boundary = self.boundary.encode("ascii")
+        data = b"".join((
+            head, b"\r\n",
+            b"--", boundary, b"\r\n",
+            b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n',
+            _quoted_printable(self.text.fill(values)), b"\r\n",
+            b"--", boundary, b"\r\n",
+            b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
+            _base64_lines(self.html.fill(values).encode("utf-8")),
+            b"--", boundary, b"--\r\n",
+        ))
+        return Outgoing(self.sender, subscriber.email, message_id, data)
+
+
+def _address_header(name: str, address: str) -> bytes:
+    """``Name <address>``: quoted if ASCII, else RFC 2047 words folded onto lines of their own."""
+    if not name or name.isascii():
+        return formataddr((name, address)).encode("ascii")
+    words = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{words} <{address}>".encode("ascii")
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters, each ending CRLF (RFC 2045)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"".join(encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
+
+
+def _quoted_printable(text: str) -> bytes:
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return encoded.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

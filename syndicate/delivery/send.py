@@ -1,0 +1,309 @@
+"""Send an issue to every active subscriber, exactly once as far as SMTP allows.
+
+The ledger (see ``state.ledger``) is the checkpoint: a subscriber's row is marked ``sent``
+the moment the server accepts the message, and a send that is killed resumes from
+the rows still ``queued`` or ``deferred``. A message in flight at the kill (accepted
+by the server, not yet recorded) is sent again on resume: at most ``concurrency``
+such duplicates, each with the same Message-ID. Messages are composed in this
+thread, sent by one thread per connection, and recorded in this thread, so that
+one SQLite connection does all the writing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from queue import SimpleQueue
+
+from ..config import Config
+from ..errors import DeliveryError, SyndicateError
+from ..state import Issue, Store, Subscriber
+from .message import MessageFactory, Outgoing
+from .transport import SmtpTransport, Transport, make_transport
+
+Clock = Callable[[], datetime]
+
+
+TransportFactory = Callable[[Config, "int | str"], Transport]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class DeliveryReport:
+    """What one ``syndicate send`` did, and where the issue stands."""
+
+    issue: int
+    subject: str = ""
+    queued: int = 0  # rows added by this run
+    sent: int = 0
+    deferred: int = 0  # still waiting for a retry when the run ended
+    failed: int = 0
+    skipped: int = 0  # unsubscribed (or bounced) since the send began
+    bounced: int = 0  # subscribers marked bounced by this run
+    already_sent: int = 0  # by earlier runs
+    not_included: int = 0  # active subscribers who joined after the send began
+    seconds: float = 0.0
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.deferred or self.interrupted else 0
+
+
+def pick_issue(store: Store, number: int | None) -> Issue:
+    issues = store.issues()
+    if not issues:
+        raise SyndicateError("there is no issue to send yet. Create one with: syndicate newsletter")
+    if number is None:
+        return issues[-1]
+    for issue in issues:
+        if issue.number == number:
+            return issue
+    raise SyndicateError(f"there is no issue #{number}; the issues are #1 to #{issues[-1].number}.")
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions in any one-second window (0: no limit), across threads."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.times: deque[float] = deque()
+        self.lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if self.rate <= 0:
+            return
+        # A window of one second (or 1/rate seconds below one message a second) holding
+        # rate × window messages: 20/s is 20 in any second, 0.5/s is 1 in any 2 seconds.
+        window = max(1.0, 1.0 / self.rate)
+        limit = max(1, int(self.rate * window))
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                while self.times and now - self.times[0] >= window:
+                    self.times.popleft()
+                if len(self.times) < limit:
+                    self.times.append(now)
+                    return
+                delay = window - (now - self.times[0])
+            time.sleep(delay)
+
+
+def deliver_issue(
+    config: Config,
+    *,
+    issue_number: int | None = None,
+    include_new: bool = False,
+    clock: Clock = utc_now,
+    transport_factory: TransportFactory = make_transport,
+    on_progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+    wait_for_retries: bool = True,
+) -> DeliveryReport:
+    """Send issue ``issue_number`` (the newest by default) to every active subscriber.
+
+    Resumes a send that stopped; run after a complete send, sends nothing. Deferred
+    messages are retried within the run after [delivery] retry_delay, doubling,
+    until max_attempts; what is still deferred then waits for the next run. Without
+    ``wait_for_retries`` (the scheduler's one pass), the run does not wait for them.
+
+    :raises DeliveryError: (fatal) nothing can be sent: the server is down, the login
+        is refused. Nothing is marked sent.
+    """
+    settings = config.delivery
+    stop = stop or threading.Event()
+    started = time.monotonic()
+    with Store(config.state_path) as store:
+        issue = pick_issue(store, issue_number)
+        report = DeliveryReport(issue=issue.number, subject=issue.subject)
+        with store.transaction():
+            report.queued = store.queue_delivery(issue.number, clock(), include_new=include_new)
+        counts = store.delivery_counts(issue.number)
+        report.already_sent = counts.get("sent", 0)
+        report.not_included = store.not_queued(issue.number)
+        todo = counts.get("queued", 0) + counts.get("deferred", 0)
+        if todo == 0:
+            report.seconds = time.monotonic() - started
+            return report
+        factory = MessageFactory(issue, config)
+        transports: SimpleQueue[Transport] = SimpleQueue()
+        opened = []
+        try:
+            for _ in range(settings.concurrency):
+                transport = transport_factory(config, issue.number)
+                opened.append(transport)
+                if isinstance(transport, SmtpTransport):
+                    transport.connect()  # a refused login or a dead server stops us here
+                transports.put(transport)
+            sender = _Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report)
+            done = 0
+            while not stop.is_set():
+                for _ in sender.run_pass(issue.number, stop):
+                    done += 1
+                    if on_progress:
+                        on_progress(done, todo)
+                retry = store.next_retry(issue.number)
+                if retry is None or stop.is_set() or not wait_for_retries:
+                    break
+                while not stop.is_set() and clock() < retry:
+                    time.sleep(min(0.2, max(0.0, (retry - clock()).total_seconds())))
+        except KeyboardInterrupt:
+            stop.set()
+            report.interrupted = True
+        finally:
+            for transport in opened:
+                transport.close()
+        report.interrupted = report.interrupted or stop.is_set()
+        report.deferred = store.delivery_counts(issue.number).get("deferred", 0)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class _Sender:
+    """One pass over the due rows: compose, send on the pool of connections, record."""
+
+    PAGE = 500
+
+    def __init__(self, store: Store, factory: MessageFactory, transports: SimpleQueue[Transport],
+                 limiter: RateLimiter, config: Config, clock: Clock, report: DeliveryReport) -> None:
+        self.store = store
+        self.factory = factory
+        self.transports = transports
+        self.limiter = limiter
+        self.settings = config.delivery
+        self.clock = clock
+        self.report = report
+
+    def run_pass(self, issue: int, stop: threading.Event) -> Iterator[None]:
+        """Yields once per row dealt with."""
+        workers = self.settings.concurrency
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            in_flight: dict[Future[str], tuple[Subscriber, int, Outgoing]] = {}
+            after = 0
+            while not stop.is_set():
+                self.store.changed_elsewhere()  # statuses are as of this read
+                page = self.store.due_deliveries(issue, self.clock(), after=after, limit=self.PAGE)
+                if not page:
+                    break
+                stale = False
+                for subscriber, attempts in page:
+                    after = subscriber.id
+                    if stop.is_set():
+                        break
+                    # Someone may have unsubscribed since this page was read: once another
+                    # process has written to the database, look each status up again.
+                    stale = stale or self.store.changed_elsewhere()
+                    status = self.store.subscriber_status(subscriber.id) if stale else subscriber.status
+                    if status != "active":
+                        self.store.mark_delivery(issue, subscriber.id, "skipped", now=self.clock(),
+                                                 reply="not active any more")
+                        self.report.skipped += 1
+                        yield
+                        continue
+                    outgoing = self.factory.build(subscriber, self.clock())
+                    if workers == 1:  # one connection: no thread hand-off on the hot path
+                        future = _run_now(self._send, outgoing, f"{subscriber.id:09d}")
+                        self._record(issue, subscriber, attempts, outgoing, future, stop)
+                        yield
+                        continue
+                    future = pool.submit(self._send, outgoing, f"{subscriber.id:09d}")
+                    in_flight[future] = (subscriber, attempts, outgoing)
+                    # No more in flight than connections: a kill loses track of at most
+                    # `concurrency` accepted messages, which the resume sends again.
+                    while len(in_flight) >= workers:
+                        yield from self._collect(issue, in_flight, stop, FIRST_COMPLETED)
+            yield from self._collect(issue, in_flight, stop, None)
+
+    def _send(self, outgoing: Outgoing, key: str) -> str:
+        self.limiter.acquire()
+        transport = self.transports.get()
+        try:
+            return transport.send(outgoing, key=key)
+        finally:
+            self.transports.put(transport)
+
+    def _collect(self, issue: int, in_flight: dict, stop: threading.Event, mode: str | None) -> Iterator[None]:
+        done, _ = wait(list(in_flight), return_when=mode or "ALL_COMPLETED")
+        for future in done:
+            subscriber, attempts, outgoing = in_flight.pop(future)
+            self._record(issue, subscriber, attempts, outgoing, future, stop)
+            yield
+
+    def _record(self, issue: int, subscriber: Subscriber, attempts: int, outgoing: Outgoing,
+                future: Future[str], stop: threading.Event) -> None:
+        now = self.clock()
+        try:
+            reply = future.result()
+        except DeliveryError as err:
+            if err.fatal:
+                stop.set()
+                self.report.errors.append(err.message)
+                return  # still queued: the next run sends it
+            if err.permanent:
+                self.store.mark_delivery(issue, subscriber.id, "failed", now=now, reply=err.message,
+                                         message_id=outgoing.message_id)
+                self.report.failed += 1
+                if self.store.record_bounce(subscriber.id, bounce_after=self.settings.bounce_after, now=now):
+                    self.report.bounced += 1
+            elif attempts + 1 >= self.settings.max_attempts:
+                self.store.mark_delivery(issue, subscriber.id, "failed", now=now, reply=err.message,
+                                         message_id=outgoing.message_id)
+                self.report.failed += 1
+            else:
+                delay = self.settings.retry_delay * 2 ** attempts
+                self.store.mark_delivery(issue, subscriber.id, "deferred", now=now, reply=err.message,
+                                         message_id=outgoing.message_id,
+                                         next_attempt=now + timedelta(seconds=delay))
+            return
+        self.store.mark_delivery(issue, subscriber.id, "sent", now=now, reply=reply,
+                                 message_id=outgoing.message_id)
+        self.report.sent += 1
+
+
+def _run_now(fn: Callable[..., str], *args: object) -> Future[str]:
+    """Call ``fn`` here and now, its outcome wrapped as a finished Future."""
+    future: Future[str] = Future()
+    try:
+        future.set_result(fn(*args))
+    except BaseException as err:  # noqa: BLE001 - handed to the caller through the Future
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        future.set_exception(err)
+    return future
+
+
+def send_test(config: Config, address: str, *, issue_number: int | None = None,
+              transport_factory: TransportFactory = make_transport, clock: Clock = utc_now) -> str:
+    """Send one copy of an issue to ``address``, subject marked [Test]; record nothing."""
+    from .addresses import normalize_address
+
+    email = normalize_address(address)
+    with Store(config.state_path) as store:
+        issue = pick_issue(store, issue_number)
+    factory = MessageFactory(issue, config, subject_prefix="[Test] ")
+    preview = Subscriber(0, email, "", "active", "", None, None, "test", "test-preview", 0)
+    transport = transport_factory(config, "test")
+    try:  # (an SMTP transport connects on its first send; failing to is a fatal DeliveryError)
+        return transport.send(factory.build(preview, clock()), key=f"test-{issue.number}")
+    finally:
+        transport.close()
+
+
+def dry_run(config: Config, *, issue_number: int | None = None, include_new: bool = False) -> tuple[Issue, int, int]:
+    """(issue, how many would be sent now, how many were sent already): changes nothing."""
+    with Store(config.state_path) as store:
+        issue = pick_issue(store, issue_number)
+        counts = store.delivery_counts(issue.number)
+        pending = counts.get("queued", 0) + counts.get("deferred", 0)
+        if not store.send_started(issue.number) or include_new:
+            pending += store.not_queued(issue.number)
+        return issue, pending, counts.get("sent", 0)

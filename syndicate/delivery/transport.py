@@ -1,0 +1,179 @@
+"""Where messages go: a folder of .eml files, or an SMTP server. One small interface.
+
+A transport is ``send(outgoing) -> reply`` and ``close()``. ``send`` raises
+:class:`DeliveryError`: ``permanent`` for a 5xx answer (do not retry; it counts toward
+a bounce), otherwise transient (4xx, a dropped connection: retry later). Another
+transport (an ESP's HTTP API, a queue) is one more class with these two methods.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+from pathlib import Path
+from typing import Protocol
+
+from ..config import Config, DeliveryConfig
+from ..errors import DeliveryError
+from ..output import Writer
+from .message import Outgoing
+
+
+class Transport(Protocol):
+    def send(self, message: Outgoing, *, key: str) -> str:
+        """Deliver one message; return the server's reply. ``key`` names it uniquely."""
+
+    def close(self) -> None: ...
+
+
+class FileTransport:
+    """Writes each message to ``<folder>/<key>.eml``: the whole flow with no server.
+
+    Writing again replaces the file, so a resumed send never makes a second copy.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DeliveryError(f"cannot make the outbox folder {folder} ({err.strerror}). Check that "
+                                "[output] dir is a folder you can write to.", fatal=True) from err
+
+    def send(self, message: Outgoing, *, key: str) -> str:
+        name = f"{key}.eml"
+        try:
+            Writer(self.folder).write(name, message.data)
+        except OSError as err:
+            raise DeliveryError(f"cannot write {self.folder / name} ({err.strerror}).", fatal=True) from err
+        return f"written to {self.folder / name}"
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpTransport:
+    """One SMTP connection, reused for many messages and renewed when needed.
+
+    The connection is renewed after ``max_per_connection`` messages and whenever the
+    server drops it. ``local_hostname`` is given to smtplib, which would otherwise look
+    the machine's name up in DNS on every connection.
+    """
+
+    def __init__(self, settings: DeliveryConfig, *, username: str | None, password: str | None) -> None:
+        self.settings = settings
+        self.username = username
+        self.password = password
+        self.smtp: smtplib.SMTP | None = None
+        self.sent_on_connection = 0
+        self.local_hostname = socket.gethostname() or "localhost"
+
+    def connect(self) -> None:
+        """Open the connection (and log in). Connection and login failures are fatal:
+        nothing could be sent, and retrying each message would not help."""
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        smtp: smtplib.SMTP | None = None
+        try:
+            if s.security == "ssl":
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, local_hostname=self.local_hostname,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout, local_hostname=self.local_hostname)
+                if s.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except (OSError, smtplib.SMTPException) as err:
+            if smtp is not None:
+                smtp.close()
+            raise _connect_error(err, where, s) from err
+        self.smtp = smtp
+        self.sent_on_connection = 0
+
+    def send(self, message: Outgoing, *, key: str) -> str:
+        if self.smtp is None or self.sent_on_connection >= self.settings.max_per_connection:
+            self.close()
+            self.connect()
+        smtp = self.smtp
+        assert smtp is not None
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(message.sender)
+            if code != 250:
+                self._refused(code, reply, sender=message.sender)
+            code, reply = smtp.rcpt(message.recipient)
+            if code not in (250, 251):
+                self._refused(code, reply)
+            code, reply = smtp.data(message.data)
+            if code != 250:  # data() raises for the DATA command, but returns the final reply
+                self._refused(code, reply)
+        except smtplib.SMTPResponseException as err:
+            self._refused(err.smtp_code, err.smtp_error)
+        except (smtplib.SMTPServerDisconnected, OSError) as err:
+            self._drop()
+            raise DeliveryError(f"connection lost ({err or type(err).__name__})") from err
+        except smtplib.SMTPException as err:
+            self._drop()
+            raise DeliveryError(str(err)) from err
+        self.sent_on_connection += 1
+        return f"{code} {_text(reply)}"
+
+    def _refused(self, code: int, reply: bytes | str, *, sender: str | None = None) -> None:
+        """The server said no: 5xx is permanent, anything else is worth another try. A 5xx to
+        MAIL FROM refuses us, not the recipient: it stops the send (no one is bounced)."""
+        if code == 421 or code == -1:  # the server is closing the connection
+            self._drop()
+        elif self.smtp is not None:
+            try:
+                self.smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()
+        if sender is not None and 500 <= code < 600:
+            raise DeliveryError(f"the SMTP server {self.settings.host}:{self.settings.port} refused the sender "
+                                f"{sender} ({code} {_text(reply)}). Check [newsletter] sender and the login "
+                                "([delivery] username_env).", fatal=True)
+        raise DeliveryError(f"{code} {_text(reply)}", permanent=500 <= code < 600)
+
+    def _drop(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            finally:
+                self.smtp = None
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            finally:
+                self._drop()
+
+
+def _connect_error(err: BaseException, where: str, s: DeliveryConfig) -> DeliveryError:
+    if isinstance(err, smtplib.SMTPAuthenticationError):
+        return DeliveryError(f"the SMTP server {where} refused the login ({err.smtp_code} {_text(err.smtp_error)}). "
+                             f"Check the user and password in ${s.username_env} and ${s.password_env}.", fatal=True)
+    if isinstance(err, smtplib.SMTPNotSupportedError):
+        return DeliveryError(f"the SMTP server {where} does not offer STARTTLS. Set [delivery] security = "
+                             "\"ssl\" or \"none\".", fatal=True)
+    return DeliveryError(f"cannot connect to the SMTP server {where} ({err}). Check [delivery] host, port and "
+                         "security, and that the server is running.", fatal=True)
+
+
+def make_transport(config: Config, issue_number: int | str) -> Transport:
+    """The transport [delivery] configures; credentials come from the environment only."""
+    settings = config.delivery
+    if settings.transport == "file":
+        return FileTransport(config.output_dir / "outbox" / str(issue_number))
+    return SmtpTransport(settings, username=os.environ.get(settings.username_env) or None,
+                         password=os.environ.get(settings.password_env))
+
+
+def _text(reply: bytes | str) -> str:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return " ".join(text.split())

@@ -1,0 +1,286 @@
+"""Articles → the bytes of RSS 2.0, Atom 1.0 and JSON Feed 1.1 files. Pure: no clock, no I/O.
+
+RSS and Atom are written with feedgen, around the traps of its 1.0 defaults: its
+build dates default to now() (we set them from the articles, so that the same
+content gives the same bytes), entries are prepended unless ``order='append'``,
+the RSS channel ``<link>`` is the last link added (so the home page goes last),
+and an entry enclosure breaks Atom (so the Atom image link is added by our own
+small extension). JSON Feed is written from the same data with the json module.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from html import escape as html_escape
+from urllib.parse import quote
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+
+from .._parallel import map_batches
+from ..config import Config, SiteConfig
+from ..content.model import Article, Author
+from ..content.render import render_html, summarize
+from .plan import FeedSpec
+
+FORMATS = ("rss.xml", "atom.xml", "feed.json")
+
+
+MEDIA_TYPES = {
+    "rss.xml": "application/rss+xml",
+    "atom.xml": "application/atom+xml",
+    "feed.json": "application/feed+json",
+}
+
+
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+GENERATOR = "syndicate"
+
+
+#: The updated time of a feed with no entry yet: fixed (no clock in a feed), and after
+#: 1990, which the W3C validator calls the earliest plausible date.
+NO_ENTRY_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def build_feeds(
+    feeds: Sequence[FeedSpec],
+    config: Config,
+    *,
+    on_render: Callable[[int], None] | None = None,
+) -> Iterator[tuple[str, list[bytes]]]:
+    """Every file of ``feeds`` (from :func:`plan_feeds`): (path under the output folder, parts).
+
+    A file's bytes are ``b"".join(parts)``. Parts, and a generator, so that a caller
+    can write each file without copying it whole and let it go before the next is
+    made: with ``limit = 0`` the feeds of a large site run to hundreds of MB.
+    ``on_render(n)`` is called as articles are rendered (n so far).
+    """
+    entries = _Entries(config, on_render)
+    for spec in feeds:
+        entries.prepare(spec.articles)
+        site = config.site
+        yield f"{spec.folder}/rss.xml", entries.rss_feed(spec, feed_url(site, spec.folder, "rss.xml"))
+        yield f"{spec.folder}/atom.xml", entries.atom_feed(spec, feed_url(site, spec.folder, "atom.xml"))
+        yield f"{spec.folder}/feed.json", entries.json_feed(spec, feed_url(site, spec.folder, "feed.json"))
+
+
+def feed_url(site: SiteConfig, folder: str, name: str) -> str:
+    return site.home_url + quote(f"{folder}/{name}", safe="/-._~")
+
+
+class _Entries:
+    """Each article's RSS ``<item>``, Atom ``<entry>`` and JSON item, made once.
+
+    An article is carried by the main feed and by a feed per tag: its entry is the
+    same bytes in each, so it is rendered and serialized once per format, in batches
+    (a feedgen feed of the batch, cut at its item tags), then spliced into every feed
+    that carries it. The tags are found in serialized XML where ``<`` in text is
+    always escaped, so the split cannot be fooled by content.
+    """
+
+    def __init__(self, config: Config, on_render: Callable[[int], None] | None) -> None:
+        self.site = config.site
+        self.full = config.feeds.full_content
+        self.on_render = on_render
+        self.rss: dict[str, bytes] = {}
+        self.atom: dict[str, bytes] = {}
+        self.json: dict[str, bytes] = {}
+
+    def prepare(self, articles: Sequence[Article]) -> None:
+        """Make the entries of every article not made yet, on every core for a large site."""
+        missing = [a for a in articles if a.id not in self.rss]
+        self._keep(map_batches(_make_entries, missing, self.site, self.full))
+
+    def _keep(self, made: Iterable[list[_Made]]) -> None:
+        for batch in made:
+            for id_, rss, atom, json_item in batch:
+                self.rss[id_], self.atom[id_], self.json[id_] = rss, atom, json_item
+            if self.on_render:
+                self.on_render(len(self.rss))
+
+    def rss_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = _hex_refs(_rss_generator(spec, self.site, url, {}, {}, entries=False).rss_str(pretty=True))
+        return _splice(head, b"  </channel>", [self.rss[a.id] for a in spec.articles])
+
+    def atom_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = _atom_generator(spec, self.site, url, {}, {}, entries=False).atom_str(pretty=True)
+        return _splice(head, b"</feed>", [self.atom[a.id] for a in spec.articles])
+
+    def json_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
+        head = json.dumps({
+            "version": JSON_FEED_VERSION,
+            "title": spec.title,
+            "home_page_url": self.site.home_url,
+            "feed_url": url,
+            "description": spec.description,
+            "language": self.site.language,
+            "authors": [_json_author(Author(self.site.author_name or self.site.title))],
+        }, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
+        # One item per line: readable, and written by json's C encoder (indent= is slow Python).
+        if not spec.articles:
+            return [head, b',\n  "items": []\n}\n']
+        items = [b',\n  "items": [\n    ']
+        for article in spec.articles:
+            items += [self.json[article.id], b",\n    "]
+        items[-1] = b"\n  ]\n}\n"
+        return [head, *items]
+
+
+_Made = tuple[str, bytes, bytes, bytes]
+
+
+def _make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list[_Made]:
+    """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once."""
+    html = {a.id: render_html(a) for a in batch} if full else {}
+    summary = {a.id: summarize(a, html.get(a.id)) for a in batch}
+    spec = FeedSpec("batch", "batch", "batch", tuple(batch))
+    rss = _cut(_hex_refs(_rss_generator(spec, site, "", html, summary).rss_str(pretty=True)),
+               b"<item>", b"</item>")
+    atom = _cut(_atom_generator(spec, site, "", html, summary).atom_str(pretty=True), b"<entry>", b"</entry>")
+    return [
+        (a.id, rss[i], atom[i], _json_item(a, site, html.get(a.id), summary[a.id]).encode("utf-8"))
+        for i, a in enumerate(batch)
+    ]
+
+
+def _cut(xml: bytes, start: bytes, end: bytes) -> list[bytes]:
+    """The serialized entries of a feed, each from its start tag's line to its end tag's line."""
+    out = []
+    pos = xml.find(start)
+    while pos != -1:
+        stop = xml.index(end, pos) + len(end) + 1
+        out.append(xml[xml.rindex(b"\n", 0, pos) + 1 : stop])
+        pos = xml.find(start, stop)
+    return out
+
+
+def _splice(head: bytes, closing: bytes, entries: list[bytes]) -> list[bytes]:
+    at = head.rindex(closing)
+    return [head[:at], *entries, head[at:]]
+
+
+def _hex_refs(xml: bytes) -> bytes:
+    # The RSS Best Practices Profile asks for hexadecimal references for & and < in text,
+    # which the W3C validator checks; they mean the same to every XML parser.
+    return xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
+
+
+def _updated(spec: FeedSpec) -> datetime:
+    return max((a.updated for a in spec.articles), default=NO_ENTRY_DATE)
+
+
+def _authors(article: Article, site: SiteConfig) -> tuple[Author, ...]:
+    return article.authors or (Author(site.author_name or site.title, site.author_email),)
+
+
+def _image_type(url: str) -> str:
+    return mimetypes.guess_type(url.split("?", 1)[0])[0] or "image/jpeg"
+
+
+def _generator(spec: FeedSpec, site: SiteConfig, self_url: str, media_type: str) -> FeedGenerator:
+    self_url = self_url or site.home_url  # a batch of entries (see _Entries) has no URL of its own
+    fg = FeedGenerator()
+    fg.id(self_url)
+    fg.title(spec.title)
+    fg.description(spec.description)
+    fg.language(site.language)
+    fg.generator(GENERATOR)
+    fg.docs("https://www.rssboard.org/rss-specification")
+    updated = _updated(spec)
+    fg.updated(updated)
+    fg.lastBuildDate(updated)
+    fg.pubDate(max((a.date for a in spec.articles), default=NO_ENTRY_DATE))
+    # Self first: RSS's channel <link> is the last link added, and must be the home page.
+    fg.link(href=self_url, rel="self", type=media_type)
+    fg.link(href=site.home_url, rel="alternate", type="text/html")
+    return fg
+
+
+def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
+                   summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
+    fg = _generator(spec, site, self_url, MEDIA_TYPES["rss.xml"])
+    fg.load_extension("dc", atom=False, rss=True)
+    for article in spec.articles if entries else ():
+        fe = fg.add_entry(order="append")
+        fe.id(article.id)
+        fe.title(article.title)
+        fe.link(href=article.url)
+        # <description> is HTML to every reader; the summary is plain text, so escape it.
+        fe.description(html_escape(summary[article.id], quote=False))
+        if article.id in html:
+            fe.content(html[article.id])
+        fe.published(article.date)
+        for tag in article.tags:
+            fe.category(term=tag)
+        # RSS <author> must be an e-mail address; names go in dc:creator.
+        fe.dc.dc_creator([a.name for a in _authors(article, site)])
+        if article.image:
+            fe.enclosure(article.image, "0", _image_type(article.image))
+    return fg
+
+
+class _AtomImage(BaseExtension):
+    """Feed half of the extension that writes an entry's image as an Atom enclosure link."""
+
+
+class _AtomImageEntry(BaseEntryExtension):
+    """Adds ``<link rel="enclosure">`` itself: feedgen's own entry links lose their rel."""
+
+    def __init__(self) -> None:
+        self.url: str | None = None
+
+    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+        if self.url:
+            xml_elem("link", entry, rel="enclosure", href=self.url, type=_image_type(self.url))
+        return entry
+
+
+def _atom_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
+                    summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
+    fg = _generator(spec, site, self_url, MEDIA_TYPES["atom.xml"])
+    fg.author({"name": site.author_name or site.title, **({"email": site.author_email} if site.author_email else {})})
+    fg.register_extension("image", _AtomImage, _AtomImageEntry, atom=True, rss=False)
+    for article in spec.articles if entries else ():
+        fe = fg.add_entry(order="append")
+        fe.id(article.id)
+        fe.title(article.title)
+        fe.link(href=article.url)
+        fe.published(article.date)
+        fe.updated(article.updated)
+        fe.summary(summary[article.id])
+        if article.id in html:
+            fe.content(html[article.id], type="html")
+        for tag in article.tags:
+            fe.category(term=tag)
+        for author in _authors(article, site):
+            fe.author({k: v for k, v in (("name", author.name), ("email", author.email),
+                                         ("uri", author.url)) if v})
+        fe.image.url = article.image
+    return fg
+
+
+def _json_item(article: Article, site: SiteConfig, html: str | None, summary: str) -> str:
+    item: dict = {"id": article.id, "url": article.url, "title": article.title}
+    if html is not None:
+        item["content_html"] = html
+    else:
+        item["content_text"] = summary
+    item["summary"] = summary
+    if article.image:
+        item["image"] = article.image
+    item["date_published"] = article.date.isoformat()
+    item["date_modified"] = article.updated.isoformat()
+    item["authors"] = [_json_author(a) for a in _authors(article, site)]
+    if article.tags:
+        item["tags"] = list(article.tags)
+    return json.dumps(item, ensure_ascii=False)
+
+
+def _json_author(author: Author) -> dict[str, str]:
+    return {"name": author.name, **({"url": author.url} if author.url else {})}

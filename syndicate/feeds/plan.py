@@ -1,0 +1,47 @@
+"""Which feeds a site has (the main feed and one per tag) and which articles each carries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..config import Config
+from ..content.identity import slugify
+from ..content.model import Article, newest_first
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to write (in all three formats): where, what it is called, what it holds."""
+
+    folder: str  # under the output folder, e.g. "feeds" or "feeds/tags/python"
+    title: str
+    description: str
+    articles: tuple[Article, ...]
+    tag: str | None = None
+
+
+def plan_feeds(articles: Sequence[Article], config: Config) -> list[FeedSpec]:
+    """The main feed, then one feed per tag (tags that slug alike are one tag), each limited."""
+    limit = config.feeds.limit or None
+    ordered = newest_first(articles)
+    site = config.site
+    specs = [FeedSpec("feeds", site.title, site.description or site.title, tuple(ordered[:limit]))]
+    if config.feeds.tag_feeds:
+        by_slug: dict[str, list[Article]] = {}
+        names: dict[str, str] = {}
+        for article in ordered:
+            for tag in article.tags:
+                slug = slugify(tag)
+                names.setdefault(slug, tag)
+                by_slug.setdefault(slug, []).append(article)
+        for slug in sorted(by_slug):
+            tag = names[slug]
+            specs.append(FeedSpec(
+                f"feeds/tags/{slug}",
+                f"{site.title}: {tag}",
+                f"Articles tagged “{tag}” on {site.title}.",
+                tuple(by_slug[slug][:limit]),
+                tag=tag,
+            ))
+    return specs

@@ -1,0 +1,115 @@
+"""Making issues: ``syndicate newsletter`` (planned, rendered, then recorded), the preview of the
+next issue and the archive's files for a build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+import jinja2
+
+from ..config import Config
+from ..content.load import read_content
+from ..content.model import Article
+from ..errors import Problem, TemplateError
+from ..output import Writer
+from ..state import Issue, Store
+from ..templating import template_env
+from .archive import archive_files, issue_files
+from .personalize import new_nonce
+from .plan import IssuePlan, plan_issues
+from .render import render_issue
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def write_newsletter_files(config: Config, articles: list[Article], store: Store,
+                           writer: Writer) -> tuple[Issue | None, list[Problem]]:
+    """The newsletter archive, each issue's folder, and a preview of the next issue.
+
+    A broken template is reported as a problem and leaves the newsletter files of the
+    last good build in place: it must not stop the feeds.
+    """
+    try:
+        env = template_env(config.templates_dir)
+        issues = store.issues()
+        files = archive_files(issues, config, env)
+        plans, _ = plan_next(store, issues, articles, config, now=_EPOCH)
+        preview, problems = render_preview(plans[0], config, env) if plans else (None, [])
+    except TemplateError as err:
+        writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
+        return None, [Problem("newsletter", err.message)]
+    if preview is not None:
+        files.update(issue_files(preview, "newsletters/next", config))
+    for rel, data in sorted(files.items()):
+        writer.write(rel, data)
+    return preview, problems
+
+
+def render_preview(plan: IssuePlan, config: Config, env: jinja2.Environment) -> tuple[Issue, list[Problem]]:
+    """The next issue as it would be made, dated by its newest article (not the clock), so
+    that the preview is the same bytes on every build."""
+    plan = replace(plan, date=max(a.date for a in plan.articles))
+    return render_issue(plan, config, env, nonce=new_nonce())
+
+
+def plan_next(store: Store, issues: list[Issue], articles: list[Article], config: Config, *,
+              now: datetime, since: datetime | None = None) -> tuple[list[IssuePlan], list[str]]:
+    """The next issue(s) after ``issues``, from what the store says is covered already."""
+    return plan_issues(articles, store.covered_ids(), config=config, now=now,
+                       next_number=issues[-1].number + 1 if issues else 1, first=not issues,
+                       since=since, covered_digests=store.covered_digests())
+
+
+@dataclass
+class NewsletterReport:
+    """What ``syndicate newsletter`` did."""
+
+    created: list[Issue] = field(default_factory=list)
+    covered: int = 0  # older articles set aside by the first issue (or by --since)
+    problems: list[Problem] = field(default_factory=list)
+    preview: Issue | None = None
+    last_number: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.level == "error" for p in self.problems) else 0
+
+
+def make_newsletter(config: Config, *, now: datetime, since: datetime | None = None,
+                    preview: bool = False, strict: bool = False, auto_send: bool = False) -> NewsletterReport:
+    """Create (and record) the next issue(s) from the articles no issue has covered yet.
+
+    Every issue is rendered before anything is recorded, so that a broken template
+    records nothing. With ``preview``, the next issue is rendered to
+    ``newsletters/next/`` and nothing is recorded.
+    """
+    result = read_content(config, now=now, strict=strict)
+    env = template_env(config.templates_dir)
+    writer = Writer(config.output_dir)
+    with Store(config.state_path) as store:
+        issues = store.issues()
+        report = NewsletterReport(problems=list(result.problems),
+                                  last_number=issues[-1].number if issues else 0)
+        plans, backlog = plan_next(store, issues, result.articles, config, now=now, since=since)
+        if preview:
+            if plans:
+                report.preview, problems = render_preview(plans[0], config, env)
+                report.problems.extend(problems)
+                for rel, data in issue_files(report.preview, "newsletters/next", config).items():
+                    writer.write(rel, data)
+            return report
+        rendered = [render_issue(plan, config, env, nonce=new_nonce()) for plan in plans]
+        with store.transaction():
+            store.record_articles(((a.path, a.id, a.digest) for a in result.seen), now)
+            for issue, _ in rendered:
+                store.record_issue(issue, now, auto_send=auto_send)
+            store.cover(backlog, now)
+    for issue, problems in rendered:
+        report.created.append(issue)
+        report.problems.extend(problems)
+    report.covered = len(backlog)
+    for rel, data in sorted(archive_files(issues + report.created, config, env).items()):
+        writer.write(rel, data)
+    return report

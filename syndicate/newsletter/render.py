@@ -1,0 +1,127 @@
+"""An issue rendered: subject, preheader, the inlined email, its text part, its web page. Pure.
+
+:func:`render_issue` renders a plan (``newsletter.plan``) with jinja2 and inlines its CSS
+once, leaving per-subscriber placeholders in (see ``newsletter.personalize``). Recording
+issues is the state's job, writing files ``newsletter.make``'s.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jinja2
+
+from ..config import Config
+from ..content.model import Article
+from ..content.render import html_to_text, render_html, summarize, truncate_words
+from ..errors import Problem
+from ..state import Issue
+from ..templating import render_string, render_template
+from .inline import inline_css
+from .links import archive_url, feed_links, issue_url, site_view
+from .personalize import personalizers, placeholders
+from .plan import IssuePlan
+
+GMAIL_CLIP_BYTES = 102_000  # Gmail hides the rest of a message whose HTML is larger
+
+
+PREHEADER_WORDS = 25
+
+
+#: What stands in for the per-subscriber values where there is no subscriber (previews).
+PREVIEW_VALUES = {"unsubscribe_url": "", "email": "reader@example.com", "name": "Reader"}
+
+
+def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
+                 nonce: str) -> tuple[Issue, list[Problem]]:
+    """Render ``plan``: subject, preheader, the inlined email HTML, the text part, the web
+    page; and the warnings about it (too big for Gmail, images without alt text).
+
+    :raises TemplateError: a template or the subject template is broken; nothing is lost,
+        since nothing has been recorded yet.
+    """
+    settings = config.newsletter
+    views = [_article_view(a) for a in plan.articles]
+    lead = views[0]
+    context: dict[str, Any] = {
+        "site": site_view(config),
+        "issue": {"number": plan.number, "date": plan.date, "subject": "", "preheader": ""},
+        "articles": views,
+        "lead": lead,
+        "full_content": settings.full_content,
+        "archive_url": archive_url(config),
+        "postal_address": settings.postal_address,
+        "feeds": feed_links(config),
+    }
+    subject = " ".join(render_string(env, settings.subject, context, what="[newsletter] subject").split())
+    preheader = settings.preheader or truncate_words(lead["summary"], PREHEADER_WORDS)
+    context["issue"] = {**context["issue"], "subject": subject, "preheader": preheader}
+    marks = placeholders(nonce)
+    email = {**context, "web": False, "web_url": issue_url(config, plan.number),
+             "unsubscribe_url": marks["unsubscribe_url"],
+             "subscriber": {"email": marks["email"], "name": marks["name"]}}
+    web = {**context, "web": True, "web_url": "", "unsubscribe_url": "",
+           "subscriber": {"email": "", "name": ""}}
+    html = inline_css(render_template(env, "newsletter.html.j2", email))
+    issue = Issue(
+        number=plan.number,
+        date=plan.date,
+        subject=subject,
+        preheader=preheader,
+        article_ids=tuple(a.id for a in plan.articles),
+        nonce=nonce,
+        html=html,
+        text=render_template(env, "newsletter.txt.j2", email),
+        web_html=render_template(env, "newsletter.html.j2", web),
+    )
+    return issue, issue_problems(issue, plan, config.content_shown)
+
+
+# No alt attribute, or an empty one: Markdown's ![](x.png) gives alt="".
+_IMG_WITHOUT_ALT = re.compile(r"""<img\b(?![^>]*\balt=(?!""|''))[^>]*>""", re.I)
+
+
+def issue_problems(issue: Issue, plan: IssuePlan, shown: str = "content") -> list[Problem]:
+    """Warnings about an issue: too big for Gmail, images without alt text."""
+    problems = []
+    size = len(personalizers(issue)[0].fill(PREVIEW_VALUES).encode("utf-8"))
+    if size > GMAIL_CLIP_BYTES:
+        problems.append(Problem(
+            f"newsletter issue #{issue.number}",
+            f"its HTML is {size / 1000:.0f} KB; Gmail clips messages over 102 KB, hiding the end "
+            "and the unsubscribe link. Lower [newsletter] max_articles, or set full_content = false.",
+            level="warning"))
+    for article in plan.articles:
+        for img in _IMG_WITHOUT_ALT.findall(render_html(article)):
+            src = re.search(r'src="([^"]*)"', img)
+            problems.append(Problem(
+                f"{shown}/{article.path}",
+                f"an image has no alt text ({src.group(1) if src else img}): readers whose mail "
+                "client hides images, and screen readers, see nothing. Add one: ![what it shows](…).",
+                level="warning"))
+    return problems
+
+
+_IMG_WITHOUT_WIDTH = re.compile(r"<img\b(?![^>]*\bwidth=)", re.I)
+
+
+CONTENT_WIDTH = 552  # the 600px column less its padding
+
+
+def _article_view(article: Article) -> dict[str, Any]:
+    html = render_html(article)
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "summary": summarize(article, html),
+        # Outlook on Windows sizes an image by its width attribute, never by CSS.
+        "html": _IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html),
+        "text": html_to_text(html, page_url=article.url),
+        "image": article.image,
+        "image_alt": article.title,
+        "authors": [a.name for a in article.authors],
+        "tags": list(article.tags),
+        "date": article.date,
+    }

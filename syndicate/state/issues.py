@@ -1,0 +1,72 @@
+"""Newsletter issues, as rendered, and which article each covered (no article is in two issues)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+
+from ..errors import StoreError
+from .database import Database
+from .records import Issue
+
+
+class IssueRecords(Database):
+    """Issues and the articles they cover (mixed into :class:`~syndicate.state.Store`)."""
+
+    def covered_ids(self) -> set[str]:
+        """Ids of every article an issue has covered (sent, or set aside as backlog)."""
+        return {row[0] for row in self.db.execute("SELECT article_id FROM issue_article")}
+
+    def covered_digests(self) -> set[str]:
+        """Content hashes of covered articles: a file renamed unchanged is still covered."""
+        rows = self.db.execute(
+            "SELECT digest FROM article WHERE id IN (SELECT article_id FROM issue_article)")
+        return {row[0] for row in rows}
+
+    def issue_numbers(self) -> list[int]:
+        return [row[0] for row in self.db.execute("SELECT number FROM issue ORDER BY number")]
+
+    def issues(self) -> list[Issue]:
+        """Every issue recorded, oldest first."""
+        rows = self.db.execute(
+            "SELECT number, date, subject, preheader, nonce, html, text, web_html FROM issue ORDER BY number")
+        issues = []
+        for number, date, subject, preheader, nonce, html, text, web_html in rows.fetchall():
+            ids = tuple(r[0] for r in self.db.execute(
+                "SELECT article_id FROM issue_article WHERE issue_number = ? ORDER BY position", (number,)))
+            issues.append(Issue(number, datetime.fromisoformat(date), subject, preheader, ids,
+                                      nonce, html, text, web_html))
+        return issues
+
+    def record_issue(self, issue: Issue, now: datetime, *, auto_send: bool = False) -> None:
+        """Record an issue and its articles. Call inside :meth:`transaction`.
+
+        :raises StoreError: an article is already in an issue (another run got there first).
+        """
+        try:
+            self.db.execute(
+                "INSERT INTO issue(number, created_at, date, subject, preheader, nonce, html, text, web_html, "
+                "auto_send) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (issue.number, now.isoformat(), issue.date.isoformat(), issue.subject, issue.preheader,
+                 issue.nonce, issue.html, issue.text, issue.web_html, int(auto_send)))
+            self.db.executemany(
+                "INSERT INTO issue_article(article_id, issue_number, position, covered_at) VALUES (?, ?, ?, ?)",
+                [(id_, issue.number, i, now.isoformat()) for i, id_ in enumerate(issue.article_ids)])
+        except sqlite3.IntegrityError as err:
+            raise StoreError(f"issue #{issue.number} or one of its articles is already recorded "
+                             "(another run made an issue meanwhile). Run the command again.") from err
+
+    def unsent_auto_issues(self) -> list[int]:
+        """Issues the scheduler made whose send is not finished (never queued, or rows to go)."""
+        rows = self.db.execute(
+            "SELECT number FROM issue i WHERE auto_send = 1 AND (send_started_at IS NULL OR EXISTS "
+            "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number AND d.status IN ('queued', 'deferred')))"
+            " ORDER BY number")
+        return [row[0] for row in rows]
+
+    def cover(self, article_ids: Iterable[str], now: datetime) -> None:
+        """Mark articles covered without an issue: the backlog the first issue leaves out."""
+        self.db.executemany(
+            "INSERT OR IGNORE INTO issue_article(article_id, issue_number, position, covered_at) "
+            "VALUES (?, NULL, 0, ?)", [(id_, now.isoformat()) for id_ in article_ids])

@@ -1,0 +1,86 @@
+"""The schema, as a list of migrations: database version N has run the first N."""
+
+from __future__ import annotations
+
+MIGRATIONS = [
+    # 1: articles seen (keyed by path) and small build facts.
+    """
+    CREATE TABLE article (
+        path TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX article_id ON article(id);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE output (path TEXT PRIMARY KEY, size INTEGER NOT NULL);
+    """,
+    # 2: newsletter issues, as rendered (so the archive and later sends never depend on
+    # today's content), and which article each covered. An article id is the primary
+    # key of issue_article: no article can be in two issues, whatever happens.
+    """
+    CREATE TABLE issue (
+        number INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        date TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        preheader TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        html TEXT NOT NULL,
+        text TEXT NOT NULL,
+        web_html TEXT NOT NULL
+    );
+    CREATE TABLE issue_article (
+        article_id TEXT PRIMARY KEY,
+        issue_number INTEGER REFERENCES issue(number),
+        position INTEGER NOT NULL,
+        covered_at TEXT NOT NULL
+    );
+    CREATE INDEX issue_article_issue ON issue_article(issue_number, position);
+    """,
+    # 3: subscribers, and the delivery ledger: one row per (issue, subscriber), so that a
+    # send resumes where it stopped and never sends one issue twice to one person.
+    """
+    CREATE TABLE subscriber (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        source TEXT NOT NULL DEFAULT '',
+        secret TEXT NOT NULL UNIQUE,
+        bounces INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX subscriber_email ON subscriber(email COLLATE NOCASE);
+    CREATE INDEX subscriber_status ON subscriber(status, id);
+    CREATE TABLE delivery (
+        issue_number INTEGER NOT NULL REFERENCES issue(number),
+        subscriber_id INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'deferred', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        queued_at TEXT NOT NULL,
+        next_attempt_at TEXT,
+        sent_at TEXT,
+        message_id TEXT NOT NULL DEFAULT '',
+        reply TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (issue_number, subscriber_id)
+    );
+    CREATE INDEX delivery_todo ON delivery(issue_number, status, subscriber_id);
+    """,
+    # 4: issues the scheduler made, which it also sends (recorded with the issue, in one
+    # transaction, so that a crash between making and sending loses nothing).
+    # send_started_at: when its send first began (even to nobody), so that people who
+    # subscribe later are not sent an issue that went out before them.
+    """
+    ALTER TABLE issue ADD COLUMN auto_send INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE issue ADD COLUMN send_started_at TEXT;
+    UPDATE issue SET send_started_at = (SELECT min(queued_at) FROM delivery d WHERE d.issue_number = number);
+    """,
+]
+
+
+def statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,86 @@
+"""The subscriber list: addresses unique in any case, a status each, never read whole into memory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+from .database import Database
+from .records import SUBSCRIBER_COLUMNS, Subscriber
+
+
+class SubscriberRecords(Database):
+    """Subscribers (mixed into :class:`~syndicate.state.Store`)."""
+
+    def add_subscriber(self, email: str, name: str = "", *, status: str = "active", source: str = "",
+                       now: datetime) -> Subscriber | None:
+        """Add one subscriber; None if the address (in any case) is already on the list."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, source, secret) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (email, name, status, now.isoformat(), now.isoformat() if status == "active" else None,
+             source, secrets.token_hex(16)))
+        return self.subscriber(email) if cursor.rowcount else None
+
+    def import_subscribers(self, rows: Iterable[tuple[str, str, str]], *, source: str, now: datetime) -> int:
+        """Add subscribers from (email, name, status) rows; addresses already known are left
+        exactly as they are (an unsubscribed address stays unsubscribed). Returns how many
+        were added."""
+        stamp = now.isoformat()
+        before = self.db.total_changes
+        self.db.executemany(
+            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, unsubscribed_at, "
+            "source, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((email, name, status, stamp, stamp if status == "active" else None,
+              stamp if status == "unsubscribed" else None, source, secrets.token_hex(16))
+             for email, name, status in rows))
+        return self.db.total_changes - before
+
+    def subscriber(self, email: str) -> Subscriber | None:
+        row = self.db.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE email = ? COLLATE NOCASE",
+                              (email,)).fetchone()
+        return Subscriber(*row) if row else None
+
+    def subscriber_by_id(self, subscriber_id: int) -> Subscriber | None:
+        row = self.db.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE id = ?",
+                              (subscriber_id,)).fetchone()
+        return Subscriber(*row) if row else None
+
+    def subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
+        """Every subscriber (with ``status``), by id, read as it goes: never the whole list in memory."""
+        last = 0
+        while True:
+            rows = self.db.execute(
+                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE id > ? AND (? IS NULL OR status = ?) "
+                "ORDER BY id LIMIT 1000", (last, status, status)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield Subscriber(*row)
+            last = rows[-1][0]
+
+    def subscriber_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, count(*) FROM subscriber GROUP BY status"))
+
+    def set_status(self, email: str, status: str, now: datetime) -> bool:
+        """Change a subscriber's status; False if there is no such subscriber."""
+        column = {"unsubscribed": "unsubscribed_at", "active": "confirmed_at"}.get(status)
+        extra = f", {column} = ?" if column else ""
+        args = (status, now.isoformat()) if column else (status,)
+        cursor = self.db.execute(f"UPDATE subscriber SET status = ?{extra} WHERE email = ? COLLATE NOCASE",
+                                 (*args, email))
+        return cursor.rowcount > 0
+
+    def remove_subscriber(self, email: str) -> bool:
+        """Delete a subscriber and their delivery rows (to forget them, as a user may ask)."""
+        row = self.db.execute("SELECT id FROM subscriber WHERE email = ? COLLATE NOCASE", (email,)).fetchone()
+        if not row:
+            return False
+        self.db.execute("DELETE FROM delivery WHERE subscriber_id = ?", row)
+        self.db.execute("DELETE FROM subscriber WHERE id = ?", row)
+        return True
+
+    def subscriber_status(self, subscriber_id: int) -> str | None:
+        row = self.db.execute("SELECT status FROM subscriber WHERE id = ?", (subscriber_id,)).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,78 @@
+"""``syndicate serve``: the feeds and archive for readers, and subscribe / confirm / unsubscribe.
+
+The built files under ``output/feeds`` and ``output/newsletters`` are served from
+memory with conditional GET (see ``web.static``). The pages (Starlette) are a home page,
+a subscribe form (double opt-in: a confirmation email with a signed link that
+expires), and one-click unsubscribe (RFC 8058: a POST of ``List-Unsubscribe=One-Click``
+to the link in the email unsubscribes at once). Every link is built from
+[site] base_url. The subscribe answer is the same whether the address was new,
+pending or active, so that nobody can find out who is subscribed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+
+from ..config import Config
+from ..tokens import Signer, load_secret
+from .pages import Pages
+from .signup import SignUp
+from .static import SECURITY_HEADERS, FileCache, serve_file
+from .unsubscribe import Unsubscribe
+
+
+def create_app(config: Config) -> Any:
+    """The ASGI application: public files straight from memory, everything else through Starlette."""
+    files = FileCache(config.output_dir)
+    pages = Pages(config)
+    signer = Signer(load_secret(config))
+    signup = SignUp(pages, signer)
+    starlette = Starlette(routes=[
+        Route("/", pages.home),
+        Route("/subscribe", signup.subscribe, methods=["GET", "POST"]),
+        Route("/confirm", signup.confirm),
+        Route("/unsubscribe", Unsubscribe(pages, signer).page, methods=["GET", "POST"]),
+        Route("/newsletters", lambda r: RedirectResponse(config.site.home_url + "newsletters/", 301)),
+    ])
+    max_age = config.server.cache_max_age
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"].startswith(
+                ("/feeds/", "/newsletters/")):
+            file = files.get(scope.get("raw_path") or scope["path"].encode(), scope["path"])
+            if file is not None:
+                await serve_file(scope, send, file, max_age=max_age)
+                return
+            await _send_not_found(send)
+            return
+
+        async def send_secure(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await starlette(scope, receive, send_secure if scope["type"] == "http" else send)
+
+    return app
+
+
+async def _send_not_found(send: Any) -> None:
+    body = b"Not found.\n"
+    await send({"type": "http.response.start", "status": 404, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def serve(config: Config, *, host: str | None = None, port: int | None = None) -> None:
+    """Run the server in the foreground (uvicorn, one worker) until stopped."""
+    import uvicorn
+
+    uvicorn.run(create_app(config), host=host or config.server.host, port=port or config.server.port,
+                log_level=os.environ.get("SYNDICATE_LOG_LEVEL", "info"), proxy_headers=True,
+                server_header=False)
