@@ -5,15 +5,11 @@ One module per command (or family of commands); ``root`` is the group they hang 
 article, say); 2 the command could not start (bad usage or configuration).
 """
 
-from .build import build, check
-from .newsletter import newsletter
+from . import build, newsletter, schedule, send, serve, subscribers
 from .root import main
-from .schedule import run, schedule, status
-from .send import send
-from .serve import serve
-from .subscribers import subscribers
 
-for _command in (build, check, newsletter, send, run, schedule, serve, status, subscribers):
+for _command in (build.build, build.check, newsletter.newsletter, send.send, schedule.run, schedule.schedule,
+                 serve.serve, schedule.status, subscribers.subscribers):
     main.add_command(_command)
 
 __all__ = ["main"]

@@ -9,7 +9,7 @@ from datetime import datetime
 import click
 
 from ..config import Config
-from ..feeds.build import BuildReport, build_site, check_site
+from ..feeds import BuildReport, build_site, check_site
 from .common import (
     Context,
     ProgressBar,

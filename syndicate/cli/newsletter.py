@@ -8,8 +8,8 @@ from datetime import datetime
 
 import click
 
-from ..content.dates import parse_date
-from ..newsletter.make import make_newsletter
+from ..content import parse_date
+from ..newsletter import make_newsletter
 from .common import Context, now_option, plural, print_problems, strict_option
 
 
@@ -43,8 +43,9 @@ def newsletter(obj: Context, preview: bool, since: str | None, strict: bool, now
     out = os.path.relpath(config.output_dir / "newsletters")
     if preview:
         if report.preview:
-            click.echo(f"Preview of issue #{report.preview.number} ({plural(len(report.preview.article_ids), 'article')}): "
-                       f"“{report.preview.subject}” in {out}/next/ (email.html, email.txt, index.html).")
+            issue = report.preview
+            click.echo(f"Preview of issue #{issue.number} ({plural(len(issue.article_ids), 'article')}): "
+                       f"“{issue.subject}” in {out}/next/ (email.html, email.txt, index.html).")
         else:
             click.echo(_nothing_new(report.last_number))
     elif not report.created:

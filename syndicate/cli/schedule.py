@@ -21,8 +21,7 @@ def run(obj: Context, quiet: bool) -> None:
     with any send of the scheduler's that did not finish. Prints nothing when there
     was nothing to do. If another run holds the lock, says so and exits 0.
     """
-    from ..schedule.lock import Busy
-    from ..schedule.run import describe, run_once
+    from ..schedule import Busy, describe, run_once
 
     config = obj.config
     try:
@@ -51,7 +50,7 @@ def schedule(obj: Context) -> None:
     import signal
     import threading
 
-    from ..schedule.ticker import run_schedule
+    from ..schedule import run_schedule
 
     config = obj.config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
@@ -66,7 +65,7 @@ def schedule(obj: Context) -> None:
 @click.pass_obj
 def status(obj: Context, now: datetime) -> None:
     """Show when the feeds were last built, the last issue and its sends, and what is due next."""
-    from ..schedule.status import status_lines
+    from ..schedule import status_lines
 
     for line in status_lines(obj.config, now=now):
         click.echo(line)

@@ -30,14 +30,14 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
     send, it sends nothing. With [delivery] transport = "file" (the default), each
     message is written to output/outbox/<issue>/ instead of being sent.
     """
-    from ..delivery.send import deliver_issue, send_test
-    from ..delivery.send import dry_run as plan_send
+    from ..delivery import deliver_issue, send_test
+    from ..delivery import dry_run as plan_send
 
     config = obj.config
     where = (f"SMTP {config.delivery.host}:{config.delivery.port}" if config.delivery.transport == "smtp"
              else f"{os.path.relpath(config.output_dir / 'outbox')}/")
     if test_address:
-        from ..delivery.addresses import normalize_address
+        from ..delivery import normalize_address
 
         try:
             normalize_address(test_address)

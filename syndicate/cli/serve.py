@@ -19,6 +19,6 @@ def serve(obj: Context, host: str | None, port: int | None) -> None:
     email), /unsubscribe?token=… leaves with one click. Set [site] base_url to the
     address people reach this server at.
     """
-    from ..web.app import serve as run_server
+    from ..web import serve as run_server
 
     run_server(obj.config, host=host, port=port)

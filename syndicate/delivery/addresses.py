@@ -15,10 +15,11 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from ..state import STATUSES
+
 MAX_NAME = 200
 
 
-STATUSES = ("pending", "active", "unsubscribed", "bounced")
 
 
 _EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "address")

@@ -4,5 +4,5 @@ from .build import BuildReport, build_site, check_site
 from .formats import FORMATS, MEDIA_TYPES, build_feeds
 from .plan import FeedSpec, plan_feeds
 
-__all__ = ["FORMATS", "MEDIA_TYPES", "BuildReport", "FeedSpec", "build_feeds", "build_site", "check_site",
+__all__ = ["BuildReport", "FORMATS", "FeedSpec", "MEDIA_TYPES", "build_feeds", "build_site", "check_site",
            "plan_feeds"]

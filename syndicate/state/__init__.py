@@ -1,7 +1,7 @@
 """The state: the one seam to the database. SQL is spoken only in this package."""
 
 from .migrations import MIGRATIONS
-from .records import Issue, Subscriber
+from .records import STATUSES, Issue, Subscriber
 from .store import Store
 
-__all__ = ["MIGRATIONS", "Issue", "Store", "Subscriber"]
+__all__ = ["Issue", "MIGRATIONS", "STATUSES", "Store", "Subscriber"]

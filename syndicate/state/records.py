@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: What a subscriber can be (the database checks it too).
+STATUSES = ("pending", "active", "unsubscribed", "bounced")
+
 
 @dataclass(frozen=True)
 class Issue:
