@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import os
 import re
+import textwrap
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -33,12 +35,14 @@ def _key(default: Any, doc: str) -> Any:
 @dataclass(frozen=True)
 class SiteConfig:
     title: str = _key("Syndicate Sample Site", "The site's name: feed titles, the newsletter's sender name.")
-    base_url: str = _key("https://example.com/", "Absolute http(s) URL the site is served from; every link is built from it.")
-    description: str = _key("Articles, feeds and a newsletter, built by syndicate.", "One line about the site: the feeds' subtitle.")
-    language: str = _key("en", "Language tag of the content (BCP 47), e.g. 'en', 'fr-CA'.")
-    timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. 'Europe/Berlin'.")
+    base_url: str = _key("https://example.com/",
+                         "Absolute http(s) URL the site is served from; every link is built from it.")
+    description: str = _key("Articles, feeds and a newsletter, built by syndicate.",
+                            "One line about the site: the feeds' subtitle.")
+    language: str = _key("en", "Language tag of the content (BCP 47), e.g. `en`, `fr-CA`.")
+    timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. `Europe/Berlin`.")
     author_name: str = _key("", "Default author of every article that names none (empty: the site title).")
-    author_email: str = _key("", "That author's e-mail address (optional; in the Atom feed's <author>).")
+    author_email: str = _key("", "That author's e-mail address (optional; in the Atom feed's `<author>`).")
 
     @property
     def home_url(self) -> str:
@@ -48,8 +52,9 @@ class SiteConfig:
 
 @dataclass(frozen=True)
 class ContentConfig:
-    dir: str = _key("content", "Folder of articles (*.md and *.txt), searched recursively.")
-    permalink: str = _key("/{year}/{month}/{slug}/", "Article URL path under base_url; fields {year} {month} {day} {slug} {id}.")
+    dir: str = _key("content", "Folder of articles (`*.md` and `*.txt`), searched recursively.")
+    permalink: str = _key("/{year}/{month}/{slug}/",
+                          "Article URL path under `base_url`; fields `{year}` `{month}` `{day}` `{slug}` `{id}`.")
 
 
 @dataclass(frozen=True)
@@ -64,31 +69,37 @@ class StateConfig:
 
 @dataclass(frozen=True)
 class FeedsConfig:
-    limit: int = _key(20, "Newest articles per feed; 0 puts every article in.")
-    full_content: bool = _key(True, "Put the whole article in the feeds; false puts only the summary.")
-    tag_feeds: bool = _key(True, "Also write a feed per tag under feeds/tags/<tag>/.")
+    limit: int = _key(20, "Newest articles per feed; `0` puts every article in.")
+    full_content: bool = _key(True, "Put the whole article in the feeds; `false` puts only the summary.")
+    tag_feeds: bool = _key(True, "Also write a feed per tag under `feeds/tags/<tag>/`.")
 
 
 @dataclass(frozen=True)
 class NewsletterConfig:
-    mode: str = _key("digest", "'digest': one issue of the new articles; 'per_article': one issue per new article.")
-    max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next).")
+    mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article.")
+    max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next issue).")
     subject: str = _key("{{ site.title }}: {{ lead.title }}",
-                        "Subject line, a jinja2 template: site, issue.number, issue.date, lead, articles.")
-    preheader: str = _key("", "Inbox preview text (empty: the lead article's summary).")
-    full_content: bool = _key(False, "Whole articles in the email; false sends summaries with a link.")
-    templates_dir: str = _key("", "Folder of your own templates, used before the packaged ones (empty: none).")
-    postal_address: str = _key("", "Your postal address, shown in every email's footer (CAN-SPAM asks for it).")
-    sender: str = _key("", "From address, 'Name <address>' (empty: the site title at newsletter@ the site's domain).")
+                        "The subject line, a jinja2 template; it can use `site`, `issue.number`, `issue.date`, "
+                        "`lead` and `articles`. Non-ASCII is fine.")
+    preheader: str = _key("", "The inbox preview text (empty: the lead article's summary).")
+    full_content: bool = _key(False,
+                              "Whole articles in the email; `false` sends each article's summary with a button to "
+                              "read it.")
+    templates_dir: str = _key("", "A folder of your own templates, looked up before the packaged ones (empty: none).")
+    postal_address: str = _key("", "Your postal address, shown in every email's footer (CAN-SPAM asks for one).")
+    sender: str = _key("",
+                       "The From address, `Name <address>` (empty: the site title at `newsletter@` the site's domain).")
 
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    transport: str = _key("file", "'file' writes each message as an .eml file into output/outbox/<issue>/; 'smtp' sends it.")
+    transport: str = _key("file",
+                          "'file' writes each message as an .eml file into output/outbox/<issue>/; 'smtp' sends it.")
     host: str = _key("localhost", "SMTP server.")
     port: int = _key(587, "SMTP port (587 with starttls, 465 with ssl, 25 with none).")
     security: str = _key("starttls", "'starttls', 'ssl' (TLS from the start) or 'none'.")
-    username_env: str = _key("SYNDICATE_SMTP_USER", "Environment variable holding the SMTP user name (none set: no login).")
+    username_env: str = _key("SYNDICATE_SMTP_USER",
+                             "Environment variable holding the SMTP user name (none set: no login).")
     password_env: str = _key("SYNDICATE_SMTP_PASSWORD", "Environment variable holding the SMTP password.")
     concurrency: int = _key(1, "SMTP connections used at once.")
     rate: float = _key(0, "Most messages per second, over all connections (0: no limit).")
@@ -370,3 +381,32 @@ def iter_keys() -> list[tuple[str, str, Any, str]]:
         for f in dataclasses.fields(cls):
             rows.append((section, f.name, f.default, f.metadata["doc"]))
     return rows
+
+
+def toml_value(value: Any) -> str:
+    """``value`` written as TOML (a basic string, a number, true or false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    return repr(value)
+
+
+def config_file_text(values: dict[tuple[str, str], Any] | None = None) -> str:
+    """A ``syndicate.toml`` holding every key, each with its meaning above it and its default beside it.
+
+    ``values`` sets some keys, by (section, key); the others are written with their defaults,
+    so the file reads as the full list of settings and loads exactly as written. Made from
+    :func:`iter_keys`, like the README's table, so that the two cannot drift apart.
+    """
+    values = values or {}
+    out = ["# syndicate.toml: the settings of this site. Every key is here; a key you delete takes",
+           "# its default again. The README's Configuration section has the same list.", ""]
+    section = None
+    for sect, key, default, doc in iter_keys():
+        if sect != section:
+            out += ([""] if section else []) + [f"[{sect}]"]
+            section = sect
+        out += [f"# {line}" for line in textwrap.wrap(doc, 86)]
+        out.append(f"{key} = {toml_value(values.get((sect, key), default))}  # default: {toml_value(default)}")
+    return "\n".join(out) + "\n"

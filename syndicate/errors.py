@@ -7,7 +7,8 @@
      ├── ContentError         one article is broken; collected as a Problem (also ValueError)
      ├── TemplateError        a template has a syntax error or uses an unknown variable
      ├── DeliveryError        a message could not be sent (see ``permanent`` and ``fatal``)
-     └── StoreError           the state database cannot be opened or written
+     ├── StoreError           the state database cannot be opened or written
+     └── AlreadyExistsError   ``init`` or ``new`` would overwrite a file (also FileExistsError)
 
 A ``ContentError`` never stops a build: the loader turns it into a :class:`Problem`
 and carries on with the other articles. The others stop the command, and the CLI
@@ -81,6 +82,17 @@ class DeliveryError(SyndicateError):
 
 class StoreError(SyndicateError):
     """The state database failed; nothing half-written is kept."""
+
+
+class AlreadyExistsError(SyndicateError, FileExistsError):
+    """A file that ``syndicate init`` or ``syndicate new`` would write is already there.
+    Nothing was written: these commands never overwrite. ``paths`` names every such file."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, paths: list[str]) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 @dataclass(frozen=True)
