@@ -46,7 +46,7 @@ def test_init_makes_a_site_with_every_setting_an_example_article_templates_and_a
         "/output/\n/syndicate.db\n/syndicate.db-*\n/syndicate.db.secret\n/syndicate.db.lock\n")
     assert "`newsletter.html.j2`" in (site / "templates" / "README.md").read_text()
     article = (site / "content" / "2026-12-01-hello-world.md").read_text()
-    assert article.startswith("---\ntitle: Hello, world\ndate: 2026-12-01T10:30:00+01:00\n")
+    assert article.startswith("---\ntitle: Hello, world\ndate: 2026-12-01T10:29:00+01:00\n")
 
 
 def test_the_config_init_writes_holds_every_key_with_its_meaning_and_default_and_loads_as_written(

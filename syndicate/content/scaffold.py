@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -69,7 +69,9 @@ def init_site(folder: Path, *, title: str, base_url: str, timezone: str, now: da
     site = {"title": title, "base_url": base_url, "timezone": timezone}
     config_from_dict({"site": site})  # checked before any file is made
     text = config_file_text({**{("site", k): v for k, v in site.items()}, ("newsletter", "templates_dir"): "templates"})
-    day = now.astimezone(ZoneInfo(timezone)).replace(microsecond=0)
+    # A minute before now, on the minute: an article written next with `syndicate new` is always
+    # newer, so that no two entries share an updated time (Atom readers tell entries apart by it).
+    day = (now.astimezone(ZoneInfo(timezone)) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     names = sorted(p.name for p in packaged_templates().iterdir() if p.suffix in (".j2", ".css"))
     files = {
         CONFIG_NAME: text,
