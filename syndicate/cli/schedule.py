@@ -33,6 +33,8 @@ def run(obj: Context, quiet: bool) -> None:
     print_problems(report)
     if report.did_something and not quiet:
         click.echo(describe(report) + ".")
+    for busy in [] if quiet else report.busy:
+        click.echo(busy[0].upper() + busy[1:])
     sys.exit(report.exit_code)
 
 

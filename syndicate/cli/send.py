@@ -27,10 +27,11 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
     the command can be stopped at any moment and run again: it resumes, and never
     sends one issue twice to anyone (but for the few messages in flight at a kill,
     at most [delivery] concurrency, which are sent again). Run again after a complete
-    send, it sends nothing. With [delivery] transport = "file" (the default), each
+    send, it sends nothing. While another send (or 'syndicate run') is sending the
+    issue, it says so and exits 0. With [delivery] transport = "file" (the default), each
     message is written to output/outbox/<issue>/ instead of being sent.
     """
-    from ..delivery import deliver_issue, send_test
+    from ..delivery import SendBusy, deliver_issue, send_test
     from ..delivery import dry_run as plan_send
 
     config = obj.config
@@ -56,9 +57,13 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
         click.echo(click.style("warning: ", fg="yellow") + f"[site] base_url is {config.site.base_url!r}: "
                    "one-click unsubscribe (RFC 8058) needs https, and Gmail and Apple Mail ignore an http "
                    "link. Use the https address of your site.", err=True)
-    with ProgressBar(enabled=not quiet, delay=0.0) as progress:
-        report = deliver_issue(config, issue_number=issue, include_new=include_new,
-                               on_progress=lambda done, total: progress("send", done, total))
+    try:
+        with ProgressBar(enabled=not quiet, delay=0.0) as progress:
+            report = deliver_issue(config, issue_number=issue, include_new=include_new,
+                                   on_progress=lambda done, total: progress("send", done, total))
+    except SendBusy as busy:  # another send of this issue is under way: nothing is wrong
+        click.echo(busy.message[0].upper() + busy.message[1:])
+        return
     for error in report.errors:
         click.echo(click.style("Error: ", fg="red", bold=True) + error, err=True)
     if not quiet or report.exit_code:

@@ -1,9 +1,10 @@
 """Issue × subscribers → messages → transports: addresses, MIME, SMTP and the file outbox, the send."""
 
 from .addresses import normalize_address, read_csv
+from .lease import SendBusy
 from .message import MessageFactory, Outgoing
 from .send import DeliveryReport, deliver_issue, dry_run, send_test
 from .transport import Transport, make_transport
 
-__all__ = ["DeliveryReport", "MessageFactory", "Outgoing", "Transport", "deliver_issue", "dry_run",
+__all__ = ["DeliveryReport", "MessageFactory", "Outgoing", "SendBusy", "Transport", "deliver_issue", "dry_run",
            "make_transport", "normalize_address", "read_csv", "send_test"]

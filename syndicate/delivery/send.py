@@ -23,6 +23,7 @@ from queue import SimpleQueue
 from ..config import Config
 from ..errors import DeliveryError, SyndicateError
 from ..state import Issue, Store, Subscriber
+from .lease import SendLease
 from .message import MessageFactory, Outgoing
 from .transport import SmtpTransport, Transport, make_transport
 
@@ -118,54 +119,75 @@ def deliver_issue(
 
     :raises DeliveryError: (fatal) nothing can be sent: the server is down, the login
         is refused. Nothing is marked sent.
+    :raises SendBusy: another process is sending this issue (nothing is wrong; nothing sent).
     """
-    settings = config.delivery
     stop = stop or threading.Event()
     started = time.monotonic()
     with Store(config.state_path) as store:
         issue = pick_issue(store, issue_number)
         report = DeliveryReport(issue=issue.number, subject=issue.subject)
-        with store.transaction():
-            report.queued = store.queue_delivery(issue.number, clock(), include_new=include_new)
-        counts = store.delivery_counts(issue.number)
-        report.already_sent = counts.get("sent", 0)
-        report.not_included = store.not_queued(issue.number)
-        todo = counts.get("queued", 0) + counts.get("deferred", 0)
-        if todo == 0:
-            report.seconds = time.monotonic() - started
-            return report
-        factory = MessageFactory(issue, config)
-        transports: SimpleQueue[Transport] = SimpleQueue()
-        opened = []
+        lease = SendLease(store, issue.number, ttl=lease_ttl(config), clock=clock)
+        lease.take()  # one sender per issue: raises SendBusy, naming the one that sends it
         try:
-            for _ in range(settings.concurrency):
-                transport = transport_factory(config, issue.number)
-                opened.append(transport)
-                if isinstance(transport, SmtpTransport):
-                    transport.connect()  # a refused login or a dead server stops us here
-                transports.put(transport)
-            sender = _Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report)
-            done = 0
-            while not stop.is_set():
-                for _ in sender.run_pass(issue.number, stop):
-                    done += 1
-                    if on_progress:
-                        on_progress(done, todo)
-                retry = store.next_retry(issue.number)
-                if retry is None or stop.is_set() or not wait_for_retries:
-                    break
-                while not stop.is_set() and clock() < retry:
-                    time.sleep(min(0.2, max(0.0, (retry - clock()).total_seconds())))
-        except KeyboardInterrupt:
-            stop.set()
-            report.interrupted = True
+            _deliver(store, issue, lease, report, config, include_new=include_new, clock=clock,
+                     transport_factory=transport_factory, on_progress=on_progress, stop=stop,
+                     wait_for_retries=wait_for_retries)
         finally:
-            for transport in opened:
-                transport.close()
-        report.interrupted = report.interrupted or stop.is_set()
-        report.deferred = store.delivery_counts(issue.number).get("deferred", 0)
+            lease.release()
     report.seconds = time.monotonic() - started
     return report
+
+
+def lease_ttl(config: Config) -> timedelta:
+    """How long a send's lease lasts unrenewed: longer than any one wait on the SMTP server."""
+    return timedelta(seconds=max(60.0, 4 * config.delivery.timeout))
+
+
+def _deliver(store: Store, issue: Issue, lease: SendLease, report: DeliveryReport, config: Config, *,
+             include_new: bool, clock: Clock, transport_factory: TransportFactory,
+             on_progress: Callable[[int, int], None] | None, stop: threading.Event,
+             wait_for_retries: bool) -> None:
+    """The send itself, under the issue's lease."""
+    settings = config.delivery
+    with store.transaction():
+        report.queued = store.queue_delivery(issue.number, clock(), include_new=include_new)
+    counts = store.delivery_counts(issue.number)
+    report.already_sent = counts.get("sent", 0)
+    report.not_included = store.not_queued(issue.number)
+    todo = counts.get("queued", 0) + counts.get("deferred", 0)
+    if todo == 0:
+        return
+    factory = MessageFactory(issue, config)
+    transports: SimpleQueue[Transport] = SimpleQueue()
+    opened = []
+    try:
+        for _ in range(settings.concurrency):
+            transport = transport_factory(config, issue.number)
+            opened.append(transport)
+            if isinstance(transport, SmtpTransport):
+                transport.connect()  # a refused login or a dead server stops us here
+            transports.put(transport)
+        sender = _Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report, lease)
+        done = 0
+        while not stop.is_set():
+            for _ in sender.run_pass(issue.number, stop):
+                done += 1
+                if on_progress:
+                    on_progress(done, todo)
+            retry = store.next_retry(issue.number)
+            if retry is None or stop.is_set() or not wait_for_retries:
+                break
+            while not stop.is_set() and clock() < retry:
+                sender.keep_lease(stop)
+                time.sleep(min(0.2, max(0.0, (retry - clock()).total_seconds())))
+    except KeyboardInterrupt:
+        stop.set()
+        report.interrupted = True
+    finally:
+        for transport in opened:
+            transport.close()
+    report.interrupted = report.interrupted or stop.is_set()
+    report.deferred = store.delivery_counts(issue.number).get("deferred", 0)
 
 
 class _Sender:
@@ -174,8 +196,10 @@ class _Sender:
     PAGE = 500
 
     def __init__(self, store: Store, factory: MessageFactory, transports: SimpleQueue[Transport],
-                 limiter: RateLimiter, config: Config, clock: Clock, report: DeliveryReport) -> None:
+                 limiter: RateLimiter, config: Config, clock: Clock, report: DeliveryReport,
+                 lease: SendLease) -> None:
         self.store = store
+        self.lease = lease
         self.factory = factory
         self.transports = transports
         self.limiter = limiter
@@ -197,6 +221,7 @@ class _Sender:
                 stale = False
                 for subscriber, attempts in page:
                     after = subscriber.id
+                    self.keep_lease(stop)
                     if stop.is_set():
                         break
                     # Someone may have unsubscribed since this page was read: once another
@@ -222,6 +247,14 @@ class _Sender:
                     while len(in_flight) >= workers:
                         yield from self._collect(issue, in_flight, stop, FIRST_COMPLETED)
             yield from self._collect(issue, in_flight, stop, None)
+
+    def keep_lease(self, stop: threading.Event) -> None:
+        """Renew the issue's lease; if another sender took it over (this one stalled past its
+        time to live), stop at once rather than send alongside it."""
+        if not stop.is_set() and not self.lease.keep():
+            stop.set()
+            self.report.errors.append(f"another sender took over issue #{self.report.issue} (this one had "
+                                      "stalled); stopped here, and it goes on from the ledger.")
 
     def _send(self, outgoing: Outgoing, key: str) -> str:
         self.limiter.acquire()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..config import Config
-from ..delivery.send import DeliveryReport, deliver_issue
+from ..delivery import DeliveryReport, SendBusy, deliver_issue
 from ..errors import Problem
 from ..feeds.build import BuildReport, build_site
 from ..newsletter.make import make_newsletter
@@ -47,6 +47,7 @@ class RunReport:
     sends: list[DeliveryReport] = field(default_factory=list)
     slot: datetime | None = None  # the newsletter slot served by this pass
     problems: list[Problem] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)  # issues another process was sending
 
     @property
     def did_something(self) -> bool:
@@ -96,8 +97,11 @@ def run_once(config: Config, *, clock: Clock = utc_now, stop: threading.Event | 
         with Store(config.state_path) as store:
             unsent = store.unsent_auto_issues()
         for number in unsent:
-            report.sends.append(deliver_issue(config, issue_number=number, clock=clock, stop=stop,
-                                              wait_for_retries=False))
+            try:
+                report.sends.append(deliver_issue(config, issue_number=number, clock=clock, stop=stop,
+                                                  wait_for_retries=False))
+            except SendBusy as busy:  # someone ran `syndicate send` on it: theirs to finish
+                report.busy.append(busy.message)
             if stop is not None and stop.is_set():
                 break
         with Store(config.state_path) as store, store.transaction():

@@ -79,6 +79,20 @@ MIGRATIONS = [
     ALTER TABLE issue ADD COLUMN send_started_at TEXT;
     UPDATE issue SET send_started_at = (SELECT min(queued_at) FROM delivery d WHERE d.issue_number = number);
     """,
+    # 5: leases: who is doing a job that only one process may do at a time (sending an
+    # issue), until when. A holder renews its lease while it works; a lease that was not
+    # renewed in time, or whose process is gone, may be taken over, so a killed sender
+    # never blocks the next one.
+    """
+    CREATE TABLE lease (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        taken_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -39,3 +39,15 @@ class Subscriber:
 
 
 SUBSCRIBER_COLUMNS = "id, email, name, status, created_at, confirmed_at, unsubscribed_at, source, secret, bounces"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds the job ``name`` (a process, by ``pid`` on ``host``), since when, until when."""
+
+    name: str
+    holder: str
+    pid: int
+    host: str
+    taken_at: datetime
+    expires_at: datetime

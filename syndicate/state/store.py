@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .articles import ArticleRecords
 from .issues import IssueRecords
+from .leases import LeaseRecords
 from .ledger import LedgerRecords
 from .subscribers import SubscriberRecords
 
 
-class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords):
+class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords):
     """An open state database: everything the other stages ask of it, and nothing else.
 
     Use as a context manager (``with Store(config.state_path) as store:``), or call
