@@ -1,8 +1,10 @@
 """Signed tokens for the links in emails: confirm a subscription, unsubscribe.
 
 A token names a subscriber and a purpose, and may expire; it is signed with HMAC-SHA256
-under the site's secret and checked in constant time. A confirm token cannot
-unsubscribe, nor the reverse. The secret comes from ``SYNDICATE_SECRET``, or is made
+under the site's secret and checked in constant time. The signature also covers a
+secret of the subscriber's own (their unsubscribe secret, or the nonce of their latest
+sign-up), so removing someone, or a newer sign-up, kills their old links; subscriber ids
+are never reused. A confirm token cannot unsubscribe, nor the reverse. The secret comes from ``SYNDICATE_SECRET``, or is made
 once and kept beside the state database (``<db>.secret``, mode 0600).
 """
 
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -53,14 +56,20 @@ class Signer:
     def __init__(self, secret: bytes) -> None:
         self.key = hashlib.sha256(b"syndicate-tokens\0" + secret).digest()
 
-    def make(self, purpose: str, subscriber_id: int, *, expires: datetime | None = None) -> str:
+    def make(self, purpose: str, subscriber_id: int, *, binding: str = "", expires: datetime | None = None) -> str:
+        """A token for ``purpose`` naming ``subscriber_id``, valid only while ``binding`` (a secret of
+        that subscriber's, kept in the state) stays the same, and until ``expires`` if given."""
         assert purpose in PURPOSES
         stamp = int(expires.timestamp()) if expires else 0
         payload = f"{purpose[0]}{subscriber_id}.{stamp:x}"
-        return f"{payload}.{self._sign(payload)}"
+        return f"{payload}.{self._sign(payload, binding)}"
 
-    def read(self, token: str, purpose: str, *, now: datetime | None = None) -> int:
-        """The subscriber id in ``token``.
+    def read(self, token: str, purpose: str, *, binding: Callable[[int], str | None] = lambda _: "",
+             now: datetime | None = None) -> int:
+        """The subscriber id in ``token``, once its signature, purpose and expiry check out.
+
+        ``binding`` gives the subscriber's current binding (see :meth:`make`), or None if
+        there is no such subscriber any more.
 
         :raises BadToken: saying in plain words what is wrong.
         """
@@ -69,16 +78,20 @@ class Signer:
             subscriber_id, stamp = int(head[1:]), int(stamp_hex, 16)
         except ValueError:
             raise BadToken("this link is incomplete or damaged.") from None
-        if not hmac.compare_digest(signature, self._sign(f"{head}.{stamp_hex}")):
-            raise BadToken("this link is not one we made.")
-        if head[:1] != purpose[0]:
+        if head[:1] != purpose[0] and head[:1] in {p[0] for p in PURPOSES}:
             article = "an" if purpose[0] in "aeiou" else "a"
             raise BadToken(f"this link is not {article} {purpose} link.")
+        bound = binding(subscriber_id)
+        if bound is None:
+            raise BadToken("this subscription no longer exists.")
+        if head[:1] != purpose[0] or not hmac.compare_digest(signature, self._sign(f"{head}.{stamp_hex}", bound)):
+            raise BadToken("this link is not one we made, or a newer one has replaced it.")
         now = now or datetime.now(timezone.utc)
         if stamp and now.timestamp() > stamp:
             raise BadToken("this link has expired.")
         return subscriber_id
 
-    def _sign(self, payload: str) -> str:
-        mac = hmac.new(self.key, payload.encode("ascii"), hashlib.sha256).digest()[:16]  # 128 bits
+    def _sign(self, payload: str, binding: str) -> str:
+        message = f"{payload}\0{binding}".encode()
+        mac = hmac.new(self.key, message, hashlib.sha256).digest()[:16]  # 128 bits
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")

@@ -39,8 +39,10 @@ SECRET = "0123456789abcdef0123456789abcdef"
 SIGNER = Signer(b"a site secret for the tests")
 
 
-def unsubscribe_url(subscriber_id: int) -> str:
-    return f"https://blog.example.org/unsubscribe?token={SIGNER.make('unsubscribe', subscriber_id)}"
+def unsubscribe_url(subscriber_id: int, secret: str = SECRET) -> str:
+    """The subscriber's own link: its token is bound to their secret."""
+    token = SIGNER.make("unsubscribe", subscriber_id, binding=secret)
+    return f"https://blog.example.org/unsubscribe?token={token}"
 
 
 UNSUBSCRIBE = unsubscribe_url(7)
@@ -99,7 +101,7 @@ def parts(msg: EmailMessage) -> tuple[EmailMessage, EmailMessage]:
 
 def filled(issue: Issue, sub: Subscriber, name: str | None = None) -> tuple[str, str]:
     """The issue's (HTML, text) with ``sub``'s values in: what the message must carry."""
-    values = {"unsubscribe_url": unsubscribe_url(sub.id),
+    values = {"unsubscribe_url": unsubscribe_url(sub.id, sub.secret),
               "email": sub.email, "name": sub.name if name is None else name}
     html, text = personalizers(issue)
     return html.fill(values), text.fill(values)
@@ -151,11 +153,11 @@ def test_the_text_part_is_the_issues_text_with_the_subscribers_values_filled(
 def test_every_subscriber_gets_their_own_unsubscribe_link(issue: Issue, factory: MessageFactory) -> None:
     for sub in (subscriber(1, "ann@example.org", secret="a" * 32), subscriber(2, "bob@example.org", secret="b" * 32)):
         msg = parse(factory.build(sub, NOW).data)
-        url = unsubscribe_url(sub.id)
+        url = unsubscribe_url(sub.id, sub.secret)
         assert msg["List-Unsubscribe"].startswith(f"<{url}>, ")
         assert all(url in p.get_content() for p in parts(msg))
-        other = unsubscribe_url(2 if sub.id == 1 else 1)
-        assert other not in msg.as_string()
+        for other in (unsubscribe_url(2 if sub.id == 1 else 1, sub.secret), unsubscribe_url(sub.id, SECRET)):
+            assert other not in msg.as_string()  # another's id, or the same id bound to another secret
 
 
 # -- headers -----------------------------------------------------------------------------------

@@ -61,3 +61,26 @@ def test_an_unwritable_location_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(StoreError, match=r"cannot open the state database .*Check \[state\] path"):
         Store(tmp_path / "file" / "s.db")
+
+
+def test_a_database_of_the_previous_schema_is_upgraded_keeping_every_subscriber_and_never_reusing_an_id(
+        tmp_path: Path) -> None:
+    from syndicate.state.migrations import statements
+
+    db = sqlite3.connect(tmp_path / "s.db", isolation_level=None)
+    for n, script in enumerate(MIGRATIONS[:5], 1):
+        for statement in statements(script):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {n}")
+    for i, email in enumerate(["ann@example.org", "bob@example.org"], 1):
+        db.execute("INSERT INTO subscriber(id, email, status, created_at, secret) VALUES (?, ?, 'active', ?, ?)",
+                   (i, email, T0.isoformat(), f"secret{i}"))
+    db.close()
+    with Store(tmp_path / "s.db") as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert [(s.id, s.email, s.secret) for s in store.subscribers()] == [
+            (1, "ann@example.org", "secret1"), (2, "bob@example.org", "secret2")]
+        with store.transaction():
+            assert store.remove_subscriber("bob@example.org")
+            carl = store.add_subscriber("carl@example.org", now=T0)
+        assert carl.id == 3  # not Bob's 2: his old links must name nobody

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -44,10 +45,22 @@ def test_a_malformed_or_unsigned_token_is_refused(token: str) -> None:
 
 def test_a_token_changed_to_another_subscriber_or_signed_elsewhere_is_refused() -> None:
     token = SIGNER.make("unsubscribe", 42)
-    with pytest.raises(BadToken, match="this link is not one we made."):
+    refused = re.escape("this link is not one we made, or a newer one has replaced it.")
+    with pytest.raises(BadToken, match=refused):
         SIGNER.read(token.replace("u42.", "u43.", 1), "unsubscribe", now=NOW)
-    with pytest.raises(BadToken, match="this link is not one we made."):
+    with pytest.raises(BadToken, match=refused):
         Signer(b"secret two").read(token, "unsubscribe", now=NOW)
+
+
+def test_a_token_works_only_while_its_subscribers_binding_is_the_same() -> None:
+    token = SIGNER.make("unsubscribe", 42, binding="ann's secret")
+    assert SIGNER.read(token, "unsubscribe", binding={42: "ann's secret"}.get, now=NOW) == 42
+    refused = re.escape("this link is not one we made, or a newer one has replaced it.")
+    for other in ("", "another subscriber's secret", "ann's secret "):
+        with pytest.raises(BadToken, match=refused):
+            SIGNER.read(token, "unsubscribe", binding=lambda _: other, now=NOW)  # noqa: B023
+    with pytest.raises(BadToken, match=re.escape("this subscription no longer exists.")):
+        SIGNER.read(token, "unsubscribe", binding={}.get, now=NOW)  # removed: nobody has id 42
 
 
 def test_the_secret_is_made_once_beside_the_database_with_mode_0600(tmp_path: Path) -> None:

@@ -204,7 +204,18 @@ def csrf_of(html: str) -> str:
 def subscribe(client: TestClient, address: str, name: str = "", **fields: str) -> Any:
     """Fill the form as a person would: GET it, POST it back with its CSRF token."""
     data = {"email": address, "name": name, "website": "", "csrf": csrf_of(client.get("/subscribe").text)}
-    return client.post("/subscribe", data={**data, **fields})
+    response = client.post("/subscribe", data={**data, **fields})
+    assert client.app.wait_for_mail(), "the confirmation email is still waiting after 30 s"
+    return response
+
+
+def token(site: Path, signer: Signer, purpose: str, subscriber_id: int, **options: Any) -> str:
+    """A link's token as syndicate makes it: bound to the subscriber's secret (unsubscribe) or the
+    nonce of their latest sign-up (confirm)."""
+    with Store(site / "syndicate.db") as store:
+        found = store.subscriber_by_id(subscriber_id)
+    binding = "" if found is None else found.secret if purpose == "unsubscribe" else (found.confirm_nonce or "")
+    return signer.make(purpose, subscriber_id, binding=binding, **options)
 
 
 def subscriber(site: Path, address: str) -> Any:
@@ -692,7 +703,15 @@ def test_subscribing_records_a_pending_subscriber_and_mails_a_link_that_confirms
     assert text == (f"Please confirm that you want to receive {TITLE} at Reader@example.org: {link} The link works "
                     "for 7 days. If you did not ask for this, ignore this message: you will get nothing more from us.")
 
-    welcome = client.get(link)
+    shown = client.get(link)  # opening the link (or a mail scanner fetching it) changes nothing
+    assert shown.status_code == 200
+    confirm_page = page(shown)
+    assert confirm_page.blocks == [f"Subscribe to {TITLE}?", "Reader@example.org will get the newsletter. Every issue "
+                                   "has a link to unsubscribe with one click."]
+    assert confirm_page.forms == [{"method": "post", "action": link, "inputs": [], "buttons": ["Yes, subscribe me"]}]
+    assert client.head(link).status_code == 200
+    assert subscriber(built, "reader@example.org").status == "pending"
+    welcome = client.post(link)
     assert welcome.status_code == 200
     assert page(welcome).blocks == [f"Welcome to {TITLE}",
                                     "Reader@example.org is subscribed: the next newsletter will be in your inbox.",
@@ -700,8 +719,9 @@ def test_subscribing_records_a_pending_subscriber_and_mails_a_link_that_confirms
     active = subscriber(built, "reader@example.org")
     assert (active.id, active.status) == (pending.id, "active")
     assert active.confirmed_at is not None
-    again = client.get(link)  # a second click (or a mail scanner) changes nothing
+    again = client.post(link)  # a second click changes nothing
     assert (again.status_code, again.text) == (200, welcome.text)
+    assert (client.get(link).status_code, client.get(link).text) == (200, welcome.text)
     assert subscriber(built, "reader@example.org").status == "active"
 
 
@@ -731,7 +751,7 @@ def test_a_bad_csrf_token_gets_the_form_again_with_400(
         client: TestClient, built: Path, signer: Signer, csrf: str) -> None:
     good = csrf_of(client.get("/subscribe").text)
     csrf = csrf.format(expired=signer.make("form", 0, expires=datetime.now(UTC) - timedelta(seconds=5)),
-                       confirm=signer.make("confirm", 0), tampered=good.replace("f0.", "f1.", 1))
+                       confirm=signer.make("confirm", 0, binding=""), tampered=good.replace("f0.", "f1.", 1))
     response = client.post("/subscribe", data={"email": "reader@example.org", "name": "Ada", "website": "",
                                                "csrf": csrf})
     assert response.status_code == 400
@@ -866,15 +886,25 @@ def test_the_confirmation_link_works_for_token_ttl_days_and_then_expires(
     assert before + 2 * 86400 - 2 <= stamp <= time.time() + 2 * 86400
     msg = (built / "output" / "outbox" / "confirm" / f"{sid:09d}.eml").read_text(encoding="utf-8")
     assert "The link works for 2 days." in " ".join(msg.split())
-    expired = signer.make("confirm", sid, expires=datetime.now(UTC) - timedelta(seconds=1))
-    response = client.get(f"/confirm?token={expired}")
+    expired = token(built, signer, "confirm", sid, expires=datetime.now(UTC) - timedelta(seconds=1))
+    response = client.post(f"/confirm?token={expired}")
     assert (response.status_code, page(response).blocks) == (400, bad_link("this link has expired."))
     assert subscriber(built, "reader@example.org").status == "pending"
-    assert client.get(link).status_code == 200
+    assert client.post(link).status_code == 200
     assert subscriber(built, "reader@example.org").status == "active"
 
 
 # -- links with tokens ----------------------------------------------------------------------------
+
+def maker(site: Path, signer: Signer) -> Callable[..., str]:
+    """``make(purpose, sid, signer=…, binding=…, expires=…)``: a token, bound as syndicate binds it
+    unless ``binding`` says otherwise."""
+    def make(purpose: str, sid: int, *, signer: Signer = signer, **options: Any) -> str:
+        if "binding" in options:
+            return signer.make(purpose, sid, **options)
+        return token(site, signer, purpose, sid, **options)
+    return make
+
 
 def _forge(token: str, subscriber_id: int) -> str:
     """Another subscriber's id with the signature of ``token``."""
@@ -882,24 +912,25 @@ def _forge(token: str, subscriber_id: int) -> str:
     return f"{head[0]}{subscriber_id}.{stamp}.{signature}"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize(("make", "reason"), [
-    (lambda s, sid: "", "this link is incomplete or damaged."),
-    (lambda s, sid: "garbage", "this link is incomplete or damaged."),
-    (lambda s, sid: s.make("confirm", sid)[:-3], "this link is not one we made."),
-    (lambda s, sid: _forge(s.make("confirm", sid), sid + 1), "this link is not one we made."),
-    (lambda s, sid: Signer(b"another secret").make("confirm", sid), "this link is not one we made."),
-    (lambda s, sid: s.make("confirm", sid, expires=datetime.now(UTC) - timedelta(days=1)),
-     "this link has expired."),
-    (lambda s, sid: s.make("unsubscribe", sid), "this link is not a confirm link."),
-    (lambda s, sid: s.make("form", sid), "this link is not a confirm link."),
-    (lambda s, sid: s.make("confirm", 999), "this subscription no longer exists."),
-], ids=["missing", "garbage", "cut-short", "forged-id", "another-secret", "expired", "unsubscribe-token",
-        "form-token", "unknown-subscriber"])
+    (lambda t, sid: "", "this link is incomplete or damaged."),
+    (lambda t, sid: "garbage", "this link is incomplete or damaged."),
+    (lambda t, sid: t("confirm", sid)[:-3], "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: _forge(t("confirm", sid), sid + 1), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("confirm", sid, signer=Signer(b"another secret")), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("confirm", sid, binding="an earlier sign-up"), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("confirm", sid, expires=datetime.now(UTC) - timedelta(days=1)), "this link has expired."),
+    (lambda t, sid: t("unsubscribe", sid), "this link is not a confirm link."),
+    (lambda t, sid: t("form", sid), "this link is not a confirm link."),
+    (lambda t, sid: t("confirm", 999), "this subscription no longer exists."),
+], ids=["missing", "garbage", "cut-short", "forged-id", "another-secret", "replaced", "expired",
+        "unsubscribe-token", "form-token", "unknown-subscriber"])
 def test_a_confirm_link_that_does_not_work_gets_a_friendly_400_page(
-        client: TestClient, built: Path, signer: Signer, make: Callable[[Signer, int], str], reason: str) -> None:
+        client: TestClient, built: Path, signer: Signer, make: Callable[..., str], reason: str, method: str) -> None:
     sid = add_subscriber(built, "pending@example.org", "pending")
     add_subscriber(built, "other@example.org", "pending")
-    response = client.get("/confirm", params={"token": make(signer, sid)})
+    response = client.request(method, "/confirm", params={"token": make(maker(built, signer), sid)})
     assert response.status_code == 400
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert page(response).blocks == bad_link(reason)
@@ -909,18 +940,19 @@ def test_a_confirm_link_that_does_not_work_gets_a_friendly_400_page(
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize(("make", "reason"), [
-    (lambda s, sid: "", "this link is incomplete or damaged."),
-    (lambda s, sid: "u1.0", "this link is incomplete or damaged."),
-    (lambda s, sid: _forge(s.make("unsubscribe", sid), sid + 1), "this link is not one we made."),
-    (lambda s, sid: Signer(b"another secret").make("unsubscribe", sid), "this link is not one we made."),
-    (lambda s, sid: s.make("form", sid), "this link is not an unsubscribe link."),
-], ids=["missing", "damaged", "forged-id", "another-secret", "form-token"])
+    (lambda t, sid: "", "this link is incomplete or damaged."),
+    (lambda t, sid: "u1.0", "this link is incomplete or damaged."),
+    (lambda t, sid: _forge(t("unsubscribe", sid), sid + 1), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("unsubscribe", sid, signer=Signer(b"another secret")), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("unsubscribe", sid, binding=""), "this link is not one we made, or a newer one has replaced it."),
+    (lambda t, sid: t("form", sid), "this link is not an unsubscribe link."),
+], ids=["missing", "damaged", "forged-id", "another-secret", "not-bound", "form-token"])
 def test_an_unsubscribe_link_that_does_not_work_gets_400_and_unsubscribes_nobody(
-        client: TestClient, built: Path, signer: Signer, make: Callable[[Signer, int], str], reason: str,
+        client: TestClient, built: Path, signer: Signer, make: Callable[..., str], reason: str,
         method: str) -> None:
     sid = add_subscriber(built, "reader@example.org")
     add_subscriber(built, "victim@example.org")
-    response = client.request(method, "/unsubscribe", params={"token": make(signer, sid)},
+    response = client.request(method, "/unsubscribe", params={"token": make(maker(built, signer), sid)},
                               **(ONE_CLICK if method == "POST" else {}))
     assert response.status_code == 400
     assert page(response).blocks == bad_link(reason)
@@ -931,7 +963,7 @@ def test_an_unsubscribe_link_that_does_not_work_gets_400_and_unsubscribes_nobody
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_a_confirm_link_cannot_unsubscribe(client: TestClient, built: Path, signer: Signer, method: str) -> None:
     sid = add_subscriber(built, "reader@example.org")
-    response = client.request(method, "/unsubscribe", params={"token": signer.make("confirm", sid)},
+    response = client.request(method, "/unsubscribe", params={"token": token(built, signer, "confirm", sid)},
                               **(ONE_CLICK if method == "POST" else {}))
     assert response.status_code == 400
     assert page(response).blocks[0] == "This link does not work"
@@ -941,7 +973,7 @@ def test_a_confirm_link_cannot_unsubscribe(client: TestClient, built: Path, sign
 def test_a_confirm_link_at_unsubscribe_says_it_is_not_an_unsubscribe_link(
         client: TestClient, built: Path, signer: Signer) -> None:
     sid = add_subscriber(built, "reader@example.org")
-    response = client.get("/unsubscribe", params={"token": signer.make("confirm", sid)})
+    response = client.get("/unsubscribe", params={"token": token(built, signer, "confirm", sid)})
     assert page(response).blocks == bad_link("this link is not an unsubscribe link.")
 
 
@@ -950,15 +982,15 @@ def test_a_confirm_link_at_unsubscribe_says_it_is_not_an_unsubscribe_link(
 def test_the_unsubscribe_link_shows_a_page_with_one_button_and_changes_nothing(
         client: TestClient, built: Path, signer: Signer) -> None:
     sid = add_subscriber(built, "reader@example.org")
-    token = signer.make("unsubscribe", sid)
-    response = client.get(f"/unsubscribe?token={token}")
+    link_token = token(built, signer, "unsubscribe", sid)
+    response = client.get(f"/unsubscribe?token={link_token}")
     assert response.status_code == 200
     assert dict(response.headers) == {"cache-control": "no-store", "content-length": str(len(response.content)),
                                       "content-type": "text/html; charset=utf-8", **SECURITY}
     unsubscribe_page = page(response)
     assert unsubscribe_page.blocks == [f"Unsubscribe from {TITLE}?",
                                        "reader@example.org will get no more newsletters from us."]
-    assert unsubscribe_page.forms == [{"method": "post", "action": f"{BASE}unsubscribe?token={token}", "inputs": [],
+    assert unsubscribe_page.forms == [{"method": "post", "action": f"{BASE}unsubscribe?token={link_token}", "inputs": [],
                                        "buttons": ["Unsubscribe"]}]
     assert subscriber(built, "reader@example.org").status == "active"
 
@@ -967,7 +999,7 @@ def test_a_one_click_post_unsubscribes_at_once_and_a_second_one_is_fine(
         client: TestClient, built: Path, signer: Signer) -> None:
     sid = add_subscriber(built, "reader@example.org")
     add_subscriber(built, "other@example.org")
-    url = f"{BASE}unsubscribe?token={signer.make('unsubscribe', sid)}"
+    url = f"{BASE}unsubscribe?token={token(built, signer, 'unsubscribe', sid)}"
     for _ in range(2):
         response = client.post(url, **ONE_CLICK)
         assert response.status_code == 200
@@ -979,7 +1011,7 @@ def test_a_one_click_post_unsubscribes_at_once_and_a_second_one_is_fine(
 
 def test_the_button_on_the_page_unsubscribes_too(client: TestClient, built: Path, signer: Signer) -> None:
     sid = add_subscriber(built, "reader@example.org")
-    [form] = page(client.get(f"/unsubscribe?token={signer.make('unsubscribe', sid)}")).forms
+    [form] = page(client.get(f"/unsubscribe?token={token(built, signer, 'unsubscribe', sid)}")).forms
     response = client.post(form["action"])  # a browser's empty form POST
     assert (response.status_code, page(response).blocks) == (200, UNSUBSCRIBED)
     assert subscriber(built, "reader@example.org").status == "unsubscribed"

@@ -76,8 +76,9 @@ class MessageFactory:
         return f"<issue{self.issue.number}.{subscriber_id}.{tag}@{self.domain}>"
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:
-        """The subscriber's own one-click unsubscribe link: a signed token that never expires."""
-        return self.unsubscribe_base + self.signer.make("unsubscribe", subscriber.id)
+        """The subscriber's own one-click unsubscribe link: a signed token that never expires, bound
+        to their secret (so it dies with them if they are removed)."""
+        return self.unsubscribe_base + self.signer.make("unsubscribe", subscriber.id, binding=subscriber.secret)
 
     def build(self, subscriber: Subscriber, now: datetime) -> Outgoing:
         """The finished message for ``subscriber``, dated ``now``."""

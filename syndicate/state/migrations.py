@@ -93,6 +93,32 @@ MIGRATIONS = [
         expires_at TEXT NOT NULL
     );
     """,
+    # 6: subscriber ids are never used twice (AUTOINCREMENT: a removed subscriber's id,
+    # named by their old links, can never name somebody else), and confirm_nonce, the
+    # secret of a subscriber's latest sign-up that their confirmation link is bound to.
+    """
+    CREATE TABLE subscriber_v6 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        source TEXT NOT NULL DEFAULT '',
+        secret TEXT NOT NULL UNIQUE,
+        bounces INTEGER NOT NULL DEFAULT 0,
+        confirm_nonce TEXT
+    );
+    INSERT INTO subscriber_v6 (id, email, name, status, created_at, confirmed_at, unsubscribed_at, source, secret,
+                               bounces)
+        SELECT id, email, name, status, created_at, confirmed_at, unsubscribed_at, source, secret, bounces
+        FROM subscriber;
+    DROP TABLE subscriber;
+    ALTER TABLE subscriber_v6 RENAME TO subscriber;
+    CREATE UNIQUE INDEX subscriber_email ON subscriber(email COLLATE NOCASE);
+    CREATE INDEX subscriber_status ON subscriber(status, id);
+    """,
 ]
 
 

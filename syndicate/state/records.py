@@ -34,11 +34,13 @@ class Subscriber:
     confirmed_at: str | None
     unsubscribed_at: str | None
     source: str
-    secret: str
+    secret: str  # their unsubscribe links are bound to it
     bounces: int
+    confirm_nonce: str | None = None  # their latest sign-up's: its confirmation link is bound to it
 
 
-SUBSCRIBER_COLUMNS = "id, email, name, status, created_at, confirmed_at, unsubscribed_at, source, secret, bounces"
+SUBSCRIBER_COLUMNS = ("id, email, name, status, created_at, confirmed_at, unsubscribed_at, source, secret, bounces, "
+                      "confirm_nonce")
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,36 @@ class SubscriberRecords(Database):
                                  (*args, email))
         return cursor.rowcount > 0
 
+    def request_confirmation(self, email: str, name: str, *, source: str, now: datetime) -> Subscriber | None:
+        """A sign-up: make ``email`` pending with a new confirm nonce (which kills the links of any
+        earlier sign-up); None, and nothing changed, if the address is active or bounced already.
+        Call inside a transaction."""
+        nonce = secrets.token_hex(16)
+        existing = self.subscriber(email)
+        if existing is None:
+            self.db.execute(
+                "INSERT INTO subscriber(email, name, status, created_at, source, secret, confirm_nonce) "
+                "VALUES (?, ?, 'pending', ?, ?, ?, ?)", (email, name, now.isoformat(), source, secrets.token_hex(16),
+                                                         nonce))
+        elif existing.status in ("pending", "unsubscribed"):
+            self.db.execute("UPDATE subscriber SET status = 'pending', confirm_nonce = ?, name = ? WHERE id = ?",
+                            (nonce, name or existing.name, existing.id))
+        else:
+            return None
+        return self.subscriber(email)
+
+    def confirm_subscriber(self, subscriber_id: int, *, now: datetime) -> bool:
+        """Make a pending subscriber active; False if they are not pending (nothing changes)."""
+        cursor = self.db.execute("UPDATE subscriber SET status = 'active', confirmed_at = ? "
+                                 "WHERE id = ? AND status = 'pending'", (now.isoformat(), subscriber_id))
+        return cursor.rowcount == 1
+
+    def unsubscribe_id(self, subscriber_id: int, *, now: datetime) -> bool:
+        """Mark a subscriber unsubscribed (once: a second time changes nothing); False if gone."""
+        self.db.execute("UPDATE subscriber SET status = 'unsubscribed', unsubscribed_at = ? "
+                        "WHERE id = ? AND status != 'unsubscribed'", (now.isoformat(), subscriber_id))
+        return self.subscriber_by_id(subscriber_id) is not None
+
     def remove_subscriber(self, email: str) -> bool:
         """Delete a subscriber and their delivery rows (to forget them, as a user may ask)."""
         row = self.db.execute("SELECT id FROM subscriber WHERE email = ? COLLATE NOCASE", (email,)).fetchone()

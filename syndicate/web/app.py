@@ -11,10 +11,13 @@ pending or active, so that nobody can find out who is subscribed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
@@ -26,27 +29,44 @@ from .static import SECURITY_HEADERS, FileCache, serve_file
 from .unsubscribe import Unsubscribe
 
 
-def create_app(config: Config) -> Any:
+def create_app(config: Config) -> App:
     """The ASGI application: public files straight from memory, everything else through Starlette."""
-    files = FileCache(config.output_dir)
-    pages = Pages(config)
-    signer = Signer(load_secret(config))
-    signup = SignUp(pages, signer)
-    starlette = Starlette(routes=[
-        Route("/", pages.home),
-        Route("/subscribe", signup.subscribe, methods=["GET", "POST"]),
-        Route("/confirm", signup.confirm),
-        Route("/unsubscribe", Unsubscribe(pages, signer).page, methods=["GET", "POST"]),
-        Route("/newsletters", lambda r: RedirectResponse(config.site.home_url + "newsletters/", 301)),
-    ])
-    max_age = config.server.cache_max_age
+    return App(config)
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+
+class App:
+    """``syndicate serve``'s ASGI application. Its lifespan's end (the server stopping) waits for
+    the confirmation emails being sent, and drops those still waiting (people may ask again)."""
+
+    def __init__(self, config: Config) -> None:
+        self.files = FileCache(config.output_dir)
+        self.max_age = config.server.cache_max_age
+        pages = Pages(config)
+        signer = Signer(load_secret(config))
+        self.signup = SignUp(pages, signer)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[None]:
+            yield
+            await run_in_threadpool(self.signup.close)
+
+        self.starlette = Starlette(lifespan=lifespan, routes=[
+            Route("/", pages.home),
+            Route("/subscribe", self.signup.subscribe, methods=["GET", "POST"]),
+            Route("/confirm", self.signup.confirm, methods=["GET", "POST"]),
+            Route("/unsubscribe", Unsubscribe(pages, signer).page, methods=["GET", "POST"]),
+            Route("/newsletters", lambda r: RedirectResponse(config.site.home_url + "newsletters/", 301)),
+        ])
+        # No redirect of '/confirm/' to '/confirm': Starlette builds it from the Host header,
+        # which a client chooses (an open redirect). Every link syndicate makes is exact.
+        self.starlette.router.redirect_slashes = False
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"].startswith(
                 ("/feeds/", "/newsletters/")):
-            file = files.get(scope.get("raw_path") or scope["path"].encode(), scope["path"])
+            file = self.files.get(scope.get("raw_path") or scope["path"].encode(), scope["path"])
             if file is not None:
-                await serve_file(scope, send, file, max_age=max_age)
+                await serve_file(scope, send, file, max_age=self.max_age)
                 return
             await _send_not_found(send)
             return
@@ -56,9 +76,11 @@ def create_app(config: Config) -> Any:
                 message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
             await send(message)
 
-        await starlette(scope, receive, send_secure if scope["type"] == "http" else send)
+        await self.starlette(scope, receive, send_secure if scope["type"] == "http" else send)
 
-    return app
+    def wait_for_mail(self, timeout: float = 30) -> bool:
+        """Wait until no confirmation email is waiting or being sent; False if time ran out."""
+        return self.signup.wait_idle(timeout)
 
 
 async def _send_not_found(send: Any) -> None:

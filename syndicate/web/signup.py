@@ -1,4 +1,5 @@
-"""Subscribing: the form, double opt-in by email, and the confirmation link.
+"""Subscribing: the form, double opt-in by email, and the confirmation link (confirmed by a POST
+from its page: opening the link, as mail scanners do, changes nothing).
 
 The answer to a sign-up is the same whether the address was new, pending or active,
 and the work is done after it is sent, so that neither its words nor its timing tell
@@ -11,12 +12,12 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -25,14 +26,16 @@ from ..delivery.addresses import clean_name, normalize_address
 from ..delivery.message import Outgoing
 from ..delivery.transport import make_transport
 from ..errors import DeliveryError, SyndicateError
-from ..state import Store
+from ..state import Store, Subscriber
 from ..templating import render_template
 from ..tokens import BadToken, Signer
+from .links import confirm, read_link
 from .pages import Pages
-from .status import set_status
 
 log = logging.getLogger("syndicate.web")
 MAX_EMAIL = 254
+MAILERS = 2  # confirmation emails sent at once
+QUEUE = 100  # confirmations waiting, at most; past that a sign-up gets no email (and may ask again)
 
 
 class RateLimit:
@@ -63,9 +66,11 @@ class SignUp:
         self.config = pages.config
         self.signer = signer
         self.limit = RateLimit(self.config.server.subscribe_rate)
+        self.mailers = ThreadPoolExecutor(max_workers=MAILERS, thread_name_prefix="confirmation")
+        self.waiting = threading.BoundedSemaphore(QUEUE)
 
     async def subscribe(self, request: Request) -> Response:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # only a POST counts against the limit
             return self._form()
         client = request.client.host if request.client else "?"
         if not self.limit.allow(client):
@@ -89,22 +94,30 @@ class SignUp:
             address = normalize_address(email)
         except ValueError as err:
             return self._form(email, name, f"That is not an email address: {err}", status=400)
-        # After the answer is sent: its timing must not tell a new address from a known one.
-        answer = self._check_inbox()
-        answer.background = BackgroundTask(self._start_subscription, address, clean_name(name))
-        return answer
+        # After the answer, in the background: its timing must not tell a new address from a known one.
+        self._start_subscription(address, clean_name(name))
+        return self._check_inbox()
 
     async def confirm(self, request: Request) -> Response:
+        """GET (or HEAD: a mail scanner fetching the link) shows one button; its POST confirms."""
+        token = request.query_params.get("token", "")
         try:
-            subscriber_id = self.signer.read(request.query_params.get("token", ""), "confirm")
+            subscriber = await run_in_threadpool(read_link, self.config, self.signer, token, "confirm")
         except BadToken as err:
             return self.pages.bad_link(err)
-        email = await run_in_threadpool(set_status, self.config, subscriber_id, "active")
-        if email is None:
-            return self.pages.bad_link(BadToken("this subscription no longer exists."))
-        return self.pages.notice(f"Welcome to {self.config.site.title}",
-                                 f"{email} is subscribed: the next newsletter will be in your inbox.",
-                                 "Every newsletter has a link at the bottom to unsubscribe with one click.")
+        status = subscriber.status
+        if status == "pending" and request.method == "POST":
+            status = await run_in_threadpool(confirm, self.config, subscriber)
+        if status == "pending":
+            return self.pages.render("confirm.html.j2", email=subscriber.email,
+                                     action=f"{self.pages.base}confirm?token={token}")
+        if status == "active":
+            return self.pages.notice(f"Welcome to {self.config.site.title}",
+                                     f"{subscriber.email} is subscribed: the next newsletter will be in your inbox.",
+                                     "Every newsletter has a link at the bottom to unsubscribe with one click.")
+        return self.pages.bad_link(BadToken(  # unsubscribed or bounced since: an old link changes nothing
+            "this address left the list after this link was sent. To subscribe again, use the subscribe page: "
+            "a new link will be sent."))
 
     def _form(self, email: str = "", name: str = "", error: str = "", status: int = 200) -> HTMLResponse:
         csrf = self.signer.make("form", 0, expires=datetime.now(timezone.utc) + timedelta(hours=12))
@@ -116,28 +129,52 @@ class SignUp:
                                  "confirm. Nothing will be sent until you click it.")
 
     def _start_subscription(self, email: str, name: str) -> None:
-        """Record a pending subscriber and mail the confirmation link, unless already active.
-        The same answer is given whatever happens here."""
-        now = datetime.now(timezone.utc).replace(microsecond=0)
-        with Store(self.config.state_path) as store, store.transaction():
-            existing = store.subscriber(email)
-            if existing is None:
-                subscriber = store.add_subscriber(email, name, status="pending", source="web", now=now)
-            elif existing.status in ("pending", "unsubscribed"):  # they ask (again): confirm first
-                store.set_status(email, "pending", now)
-                subscriber = existing
-            else:  # active, or bounced: nothing to send
-                return
-        if subscriber is None:
+        """Record a pending subscriber and mail the confirmation link, unless already active:
+        off the request's path, at most ``MAILERS`` at once and ``QUEUE`` waiting, so a slow
+        SMTP server cannot hold up the other pages. The answer was the same whatever happens."""
+        if not self.waiting.acquire(blocking=False):
+            log.error("too many confirmations are waiting for the SMTP server; %s was not sent one "
+                      "(they can ask again)", email)
             return
         try:
-            self._send_confirmation(subscriber.id, email, now)
+            self.mailers.submit(self._confirmation, email, name).add_done_callback(lambda _: self.waiting.release())
+        except RuntimeError:  # the server is shutting down
+            self.waiting.release()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every confirmation queued so far is sent (or failed); False on time-out."""
+        deadline = time.monotonic() + timeout
+        taken = 0
+        try:  # all of the semaphore's places free means nothing waits and nothing is sent
+            while taken < QUEUE:
+                if not self.waiting.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self.waiting.release()
+
+    def close(self) -> None:
+        """Finish the confirmations being sent; drop those still waiting."""
+        self.mailers.shutdown(wait=True, cancel_futures=True)
+
+    def _confirmation(self, email: str, name: str) -> None:
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with Store(self.config.state_path) as store, store.transaction():
+            subscriber = store.request_confirmation(email, name, source="web", now=now)
+        if subscriber is None:  # active, or bounced: nothing to send
+            return
+        try:
+            self._send_confirmation(subscriber, now)
         except (DeliveryError, SyndicateError) as err:
             log.error("could not send the confirmation to subscriber %s: %s", subscriber.id, err)
 
-    def _send_confirmation(self, subscriber_id: int, email: str, now: datetime) -> None:
+    def _send_confirmation(self, subscriber: Subscriber, now: datetime) -> None:
         days = self.config.server.token_ttl_days
-        token = self.signer.make("confirm", subscriber_id, expires=now + timedelta(days=days))
+        email, subscriber_id = subscriber.email, subscriber.id
+        token = self.signer.make("confirm", subscriber_id, binding=subscriber.confirm_nonce or "",
+                                 expires=now + timedelta(days=days))
         site = self.config.site
         context = {"site": {"title": site.title, "language": site.language}, "email": email, "days": days,
                    "confirm_url": f"{self.pages.base}confirm?token={token}"}

@@ -1,5 +1,5 @@
-"""Leaving: ``/unsubscribe?token=…`` shows a button (GET) and unsubscribes on a POST, which is
-also RFC 8058's one-click unsubscribe (``List-Unsubscribe=One-Click`` from the mail client)."""
+"""Leaving: ``/unsubscribe?token=…`` shows a button (GET, HEAD: nothing changes) and unsubscribes on
+a POST, which is also RFC 8058's one-click unsubscribe (``List-Unsubscribe=One-Click``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ..tokens import BadToken, Signer
+from .links import read_link, unsubscribe
 from .pages import Pages
-from .status import email_of, set_status
 
 
 class Unsubscribe:
@@ -21,14 +21,13 @@ class Unsubscribe:
     async def page(self, request: Request) -> Response:
         token = request.query_params.get("token", "")
         try:
-            subscriber_id = self.signer.read(token, "unsubscribe")
+            subscriber = await run_in_threadpool(read_link, self.config, self.signer, token, "unsubscribe")
         except BadToken as err:
             return self.pages.bad_link(err)
-        if request.method == "GET":
-            email = await run_in_threadpool(email_of, self.config, subscriber_id)
-            return self.pages.render("unsubscribe.html.j2", email=email or "This address",
+        if request.method in ("GET", "HEAD"):  # a look (a person, or a mail scanner) changes nothing
+            return self.pages.render("unsubscribe.html.j2", email=subscriber.email,
                                      action=f"{self.pages.base}unsubscribe?token={token}")
-        await run_in_threadpool(set_status, self.config, subscriber_id, "unsubscribed")
+        await run_in_threadpool(unsubscribe, self.config, subscriber)
         return self.pages.notice("You are unsubscribed",
                                  f"You will get no more newsletters from {self.config.site.title}.",
                                  "Changed your mind? You can subscribe again at any time.")
