@@ -3,9 +3,10 @@
 A token names a subscriber and a purpose, and may expire; it is signed with HMAC-SHA256
 under the site's secret and checked in constant time. The signature also covers a
 secret of the subscriber's own (their unsubscribe secret, or the nonce of their latest
-sign-up), so removing someone, or a newer sign-up, kills their old links; subscriber ids
-are never reused. A confirm token cannot unsubscribe, nor the reverse. The secret comes from ``SYNDICATE_SECRET``, or is made
-once and kept beside the state database (``<db>.secret``, mode 0600).
+sign-up), so removing someone, or a newer sign-up, kills their old links; subscriber
+ids are never reused. A confirm token cannot unsubscribe, nor the reverse. The secret
+comes from ``SYNDICATE_SECRET``, or is made once and kept beside the state database
+(``<db>.secret``, mode 0600).
 """
 
 from __future__ import annotations

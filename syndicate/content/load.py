@@ -13,7 +13,7 @@ from ..config import Config
 from ..errors import ContentError, Problem, SyndicateError
 from .model import Article, LoadResult, SiteContext, SourceFile
 from .parse import parse_article
-from .scan import scan_content
+from .scan import read_source, scan_content
 
 #: on_progress(stage, done, total): stages are "read", "render" and "write".
 ProgressCallback = Callable[[str, int, int], None]
@@ -55,10 +55,11 @@ def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
     out: list[tuple[SourceFile, Article | None, list[Problem]]] = []
     for source in files:
         shown = f"{display_root}/{source.rel}"
+        if source.refused:
+            out.append((source, None, [Problem(shown, source.refused)]))
+            continue
         try:
-            with open(source.path, "rb") as fh:
-                data = fh.read()
-            article, warnings = parse_article(source.rel, data, site)
+            article, warnings = parse_article(source.rel, read_source(source), site)
         except ContentError as err:
             out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:

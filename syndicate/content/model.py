@@ -53,9 +53,10 @@ class SourceFile:
     """A file of the content store as the scan saw it (the cache key, never a date)."""
 
     path: str
-    rel: str
+    rel: str  # below the content folder, posix-style, always printable (see scan)
     mtime_ns: int
     size: int
+    refused: str = ""  # why it is not read (a link out of the folder, a FIFO, too big…), if so
 
 
 @dataclass

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import yaml
-
 from ..errors import ContentError
 from .chars import clean_text, normalize_bytes
 from .dates import parse_date
 from .identity import article_id, article_url, slugify
-from .markdown import _Loader, split_front_matter
+from .markdown import split_front_matter
 from .model import FRONT_MATTER_KEYS, Article, Author, SiteContext
 from .text import split_text
 
@@ -89,10 +87,6 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
     return article, warnings
 
 
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 class _KeyLines:

@@ -20,10 +20,10 @@ import nh3
 from cmarkgfm.cmark import Options
 
 from .chars import clean_text
+from .limits import flatten_nesting
 from .model import Article
 
 ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"input", "section", "picture", "source"})
-
 
 ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
@@ -34,35 +34,41 @@ ALLOWED_ATTRIBUTES = {
     "input": {"type", "checked", "disabled"},
 }
 
-
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
-
 
 _MD_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 
-
 _MD_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
-
 
 SUMMARY_WORDS = 60
 
 
+# cmark-gfm writes U+FFFE and U+FFFF from a character reference as bytes that are not
+# UTF-8 (and fails); they are not characters a feed may carry anyway.
+_NONCHARACTER_REF = re.compile(r"&#(?:[xX]0*[fF]{3}[eEfF]|0*6553[45]);")
+
+
 def render_html(article: Article) -> str:
-    """The article's body as sanitized HTML whose links are all absolute."""
+    """The article's body as sanitized HTML whose links are all absolute, nested at most
+    :data:`~syndicate.content.limits.MAX_HTML_DEPTH` deep."""
     if article.format == "text":
         raw = "".join(f"<p>{htmllib.escape(p, quote=False)}</p>\n" for p in article.body.split("\n\n") if p)
     else:
-        raw = cmarkgfm.markdown_to_html_with_extensions(
-            article.body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS
-        )
+        body = _NONCHARACTER_REF.sub("&#xFFFD;", article.body)
+        try:
+            raw = cmarkgfm.markdown_to_html_with_extensions(body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS)
+        except UnicodeDecodeError:  # another such bug: show every character reference as written
+            raw = cmarkgfm.markdown_to_html_with_extensions(body.replace("&#", "&amp;#"), options=_MD_OPTIONS,
+                                                            extensions=_MD_EXTENSIONS)
     return sanitize_html(raw, base_url=article.url)
 
 
 def sanitize_html(raw: str, *, base_url: str) -> str:
-    """Strip everything not allowed and resolve relative URLs against ``base_url``."""
+    """Strip everything not allowed, flatten what is nested too deep, and resolve relative URLs
+    against ``base_url``."""
     # A character reference such as &#1; renders to a character XML cannot carry.
     return clean_text(nh3.clean(
-        raw,
+        flatten_nesting(raw),
         tags=_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=_SCHEMES,
@@ -71,18 +77,13 @@ def sanitize_html(raw: str, *, base_url: str) -> str:
         strip_comments=True,
     ))
 
-
 _TAGS = set(ALLOWED_TAGS)
-
 
 _SCHEMES = set(URL_SCHEMES)
 
-
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 
-
 _TAG = re.compile(r"<[^>]+>")
-
 
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
 
@@ -109,7 +110,6 @@ def truncate_words(text: str, words: int) -> str:
     if len(parts) <= words:
         return text
     return " ".join(parts[:words]).rstrip(",;:-–—") + "…"
-
 
 _BLOCKS = {"p", "div", "section", "blockquote", "pre", "table", "tr", "ul", "ol", "li", "figure",
            "h1", "h2", "h3", "h4", "h5", "h6", "hr", "details", "dl", "dt", "dd"}

@@ -7,6 +7,7 @@ issues is the state's job, writing files ``newsletter.make``'s.
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ import jinja2
 from ..config import Config
 from ..content.model import Article
 from ..content.render import html_to_text, render_html, summarize, truncate_words
-from ..errors import Problem
+from ..errors import Problem, TemplateError
 from ..state import Issue
 from ..templating import render_string, render_template
 from .inline import inline_css
@@ -63,7 +64,9 @@ def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
              "subscriber": {"email": marks["email"], "name": marks["name"]}}
     web = {**context, "web": True, "web_url": "", "unsubscribe_url": "",
            "subscriber": {"email": "", "name": ""}}
-    html = inline_css(render_template(env, "newsletter.html.j2", email))
+    rendered = render_template(env, "newsletter.html.j2", email)
+    html = inline_css(rendered)
+    _check_inlined(rendered, html, plan, marks["unsubscribe_url"], settings.postal_address)
     issue = Issue(
         number=plan.number,
         date=plan.date,
@@ -76,6 +79,23 @@ def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
         web_html=render_template(env, "newsletter.html.j2", web),
     )
     return issue, issue_problems(issue, plan, config.content_shown)
+
+
+def _check_inlined(rendered: str, inlined: str, plan: IssuePlan, unsubscribe: str, postal_address: str) -> None:
+    """What the template rendered must all be in the email after its CSS is inlined: every
+    article, the unsubscribe link, the postal address and the end of the document. (An
+    inliner that cannot parse the HTML, nested too deep, say, may cut it short silently.)
+
+    :raises TemplateError: naming what is missing; nothing has been recorded.
+    """
+    marks = [(f"the article {a.title!r}", htmllib.escape(a.url)) for a in plan.articles]
+    marks += [("the unsubscribe link", unsubscribe), ("the postal address", htmllib.escape(postal_address)),
+              ("the end of the email", "</html>")]
+    lost = [what for what, mark in marks if mark and mark in rendered and mark not in inlined]
+    if lost:
+        raise TemplateError(f"newsletter issue #{plan.number}: after its CSS was inlined, the email lacks "
+                            f"{', '.join(lost)}: the inliner cut it short, so it was not made. Look for markup "
+                            "nested very deep in those articles.")
 
 
 # No alt attribute, or an empty one: Markdown's ![](x.png) gives alt="".

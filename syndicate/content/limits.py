@@ -1,0 +1,85 @@
+"""The bounds on what one file may cost, so that no file can stop (or starve) the build of the others.
+
+Every step after these checks is linear in the file's size: a file too big, front matter
+that YAML aliases blow up, or markup nested too deep is refused or flattened here, with
+a message naming the file, and the rest of the site builds. The README lists the bounds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from ..errors import ContentError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # an article file, as read
+MAX_FRONT_MATTER_BYTES = 64 * 1024
+MAX_FRONT_MATTER_VALUES = 10_000  # values in the front matter once YAML aliases are expanded
+MAX_FRONT_MATTER_DEPTH = 20  # lists and mappings inside one another
+MAX_HTML_DEPTH = 32  # elements inside one another in an article's HTML; deeper ones are flattened
+
+# Elements that hold nothing, so never nest.
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                   "wbr"})
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^>]*>")
+
+
+def check_expansion(meta: Any) -> None:
+    """Refuse front matter that is too big or too deep once its YAML aliases are expanded (the
+    "billion laughs": a few lines of anchors and aliases that stand for billions of values).
+
+    :raises ContentError: naming the limit.
+    """
+    budget = MAX_FRONT_MATTER_VALUES
+    stack: list[tuple[Any, int]] = [(meta, 0)]
+    while stack:
+        value, depth = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ContentError(f"front matter holds more than {MAX_FRONT_MATTER_VALUES:,} values once its YAML "
+                               "aliases (*name) are expanded. Write the values out, without aliases.", line=1)
+        if depth > MAX_FRONT_MATTER_DEPTH:
+            raise ContentError(f"front matter nests lists or mappings more than {MAX_FRONT_MATTER_DEPTH} deep.",
+                               line=1)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+            stack.extend((k, depth + 1) for k in value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend((v, depth + 1) for v in value)
+
+
+def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
+    """``html`` with the tags of elements nested deeper than ``max_depth`` left out (their text
+    stays). Linear in the length: 50,000 nested quotes cost no more than 50,000 words, and
+    no inliner or feed reader meets markup deeper than it can parse."""
+    if html.count("<") < max_depth:
+        return html
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # open elements: (name, kept)
+    open_names: Counter[str] = Counter()
+    kept = 0
+    last = 0
+    for match in _TAG.finditer(html):
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _VOID or match.group(0).endswith("/>"):
+            continue
+        keep = True
+        if not closing:
+            keep = kept < max_depth
+            stack.append((name, keep))
+            open_names[name] += 1
+            kept += keep
+        elif open_names[name]:  # close everything opened since that element, as HTML does
+            while True:
+                top, was_kept = stack.pop()
+                open_names[top] -= 1
+                kept -= was_kept
+                if top == name:
+                    keep = was_kept
+                    break
+        if not keep:
+            out.append(html[last:match.start()])
+            last = match.end()
+    out.append(html[last:])
+    return "".join(out)
