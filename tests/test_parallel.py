@@ -59,3 +59,47 @@ def test_a_broken_article_among_many_is_reported_once_by_the_workers(tmp_path: P
         f"{config.content_shown}/broken.md, line 3: 'date' is '2026-13-01', not a date. Use YYYY-MM-DD, "
         "or YYYY-MM-DDTHH:MM:SS with an offset like +02:00 or Z."
     ]
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to find the worker processes")
+def test_a_build_killed_with_sigkill_leaves_no_worker_running(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    site = make_site(tmp_path / "site")
+    for i in range(N, 3 * N):  # more work, so that the workers are caught working
+        write(site / "content" / f"2026-02-{1 + i % 28:02d}-more-{i:05d}.md", f"---\ntitle: More {i}\n---\n\nText.\n")
+    build = subprocess.Popen([sys.executable, "-c", "from syndicate.cli import main; main()", "build", "-q"],
+                             cwd=site, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not workers and build.poll() is None and time.monotonic() < deadline:
+        workers = _children(build.pid)
+    assert workers, "the build ended before its workers were seen"
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    deadline = time.monotonic() + 10
+    while (alive := {p for p in workers if _running(p)}) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive == set()
