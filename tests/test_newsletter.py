@@ -326,6 +326,12 @@ def test_newsletter_run_again_writes_files_lost_after_the_issue_was_recorded(run
                             "Check the name; the variables a template can use are listed in the README.\n")),
     ("syntax-error", ("Error: my-templates/newsletter.html.j2, line 5: unexpected '}'. "
                       "Fix the template's syntax.\n")),
+    ("nested-too-deep", ("Error: newsletter issue #1: after its CSS was inlined, the email lacks the article "
+                         "'Council approves new ferry: a plain-text article', the article 'Markdown features', "
+                         "the article 'Unsafe HTML is sanitized', the article 'Controlchars dropped', the article "
+                         "'AT&T x < y > z \"quoted\" \\'single\\' ]]> end' and the unsubscribe link: the inliner "
+                         "cut it short, so the issue was not made. Look for markup nested very deep, in the "
+                         "template or the articles.\n")),
 ])
 def test_a_broken_template_is_named_with_its_line_and_nothing_is_recorded(
         runner: CliRunner, site: Path, case: str, expect: str) -> None:

@@ -93,9 +93,10 @@ def _check_inlined(rendered: str, inlined: str, plan: IssuePlan, unsubscribe: st
               ("the end of the email", "</html>")]
     lost = [what for what, mark in marks if mark and mark in rendered and mark not in inlined]
     if lost:
+        listed = " and ".join([", ".join(lost[:-1]), lost[-1]] if len(lost) > 1 else lost)
         raise TemplateError(f"newsletter issue #{plan.number}: after its CSS was inlined, the email lacks "
-                            f"{', '.join(lost)}: the inliner cut it short, so it was not made. Look for markup "
-                            "nested very deep in those articles.")
+                            f"{listed}: the inliner cut it short, so the issue was not made. Look for markup "
+                            "nested very deep, in the template or the articles.")
 
 
 # No alt attribute, or an empty one: Markdown's ![](x.png) gives alt="".
