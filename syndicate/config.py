@@ -11,16 +11,16 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import re
 import textwrap
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .errors import ConfigError
 
@@ -239,6 +239,11 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
         _check_newsletter(sections.get("newsletter") or NewsletterConfig(), source, name, text, problems)
         _check_delivery(sections.get("delivery") or DeliveryConfig(), name, text, problems)
         _check_schedule(sections.get("schedule") or ScheduleConfig(), name, text, problems)
+        _check_ranges(sections, name, text, problems)
+        _check_text(sections.get("site") or SiteConfig(), sections.get("newsletter") or NewsletterConfig(),
+                    name, text, problems)
+        _check_sender(sections.get("newsletter") or NewsletterConfig(), name, text, problems)
+        _check_paths(source.parent if source else Path("."), sections, name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
@@ -310,14 +315,6 @@ def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, te
     if news.mode not in ("digest", "per_article"):
         problems.append(f"{_where(name, text, 'newsletter', 'mode')}: 'newsletter.mode' is {news.mode!r}; "
                         "use 'digest' or 'per_article'.")
-    if news.max_articles < 1:
-        problems.append(f"{_where(name, text, 'newsletter', 'max_articles')}: 'newsletter.max_articles' "
-                        f"is {news.max_articles}; use 1 or more.")
-    if news.sender:
-        display, address = parseaddr(news.sender)
-        if "@" not in address or "\n" in news.sender or "\r" in news.sender:
-            problems.append(f"{_where(name, text, 'newsletter', 'sender')}: 'newsletter.sender' is "
-                            f"{news.sender!r}, not an address. Write it like 'My Site <news@example.com>'.")
     if news.templates_dir:
         folder = (source.parent if source else Path(".")) / news.templates_dir
         if not folder.is_dir():
@@ -332,12 +329,104 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
         if value not in allowed:
             problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is {value!r}; use "
                             + " or ".join(repr(a) for a in allowed) + ".")
-    for key in ("concurrency", "max_per_connection", "max_attempts", "bounce_after", "port"):
-        if getattr(delivery, key) < 1:
-            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' must be 1 or more.")
-    for key in ("rate", "retry_delay", "timeout"):
-        if getattr(delivery, key) < 0:
-            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' must not be negative.")
+
+
+#: The range of every number, (section, key) → (lowest, highest): checked at load time, so that a
+#: value no send or server could use (nan, 1e308, a port of 70000) never reaches one.
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("feeds", "limit"): (0, 1_000_000),
+    ("newsletter", "max_articles"): (1, 1000),
+    ("delivery", "port"): (1, 65535),
+    ("delivery", "concurrency"): (1, 64),
+    ("delivery", "rate"): (0, 100_000),
+    ("delivery", "max_per_connection"): (1, 10_000_000),
+    ("delivery", "max_attempts"): (1, 100),
+    ("delivery", "retry_delay"): (0, 86_400),
+    ("delivery", "bounce_after"): (1, 1000),
+    ("delivery", "timeout"): (1, 3600),
+    ("server", "port"): (1, 65535),
+    ("server", "cache_max_age"): (0, 31_536_000),
+    ("server", "token_ttl_days"): (1, 365),
+    ("server", "subscribe_rate"): (1, 1_000_000),
+}
+
+
+def _check_ranges(sections: dict[str, Any], name: str, text: str, problems: list[str]) -> None:
+    for (section, key), (low, high) in RANGES.items():
+        value = getattr(sections.get(section) or SECTIONS[section](), key)
+        if not math.isfinite(value) or not low <= value <= high:
+            problems.append(f"{_where(name, text, section, key)}: '{section}.{key}' is {value!r}; use a number "
+                            f"from {low:g} to {high:g}.")
+
+
+def _check_text(site: SiteConfig, news: NewsletterConfig, name: str, text: str, problems: list[str]) -> None:
+    """Values that end up in mail headers: one line each, and a base URL of ASCII only."""
+    for section, key, value in (("site", "title", site.title), ("site", "description", site.description),
+                                ("site", "author_name", site.author_name),
+                                ("newsletter", "postal_address", news.postal_address)):
+        if any(not c.isprintable() for c in value):
+            problems.append(f"{_where(name, text, section, key)}: '{section}.{key}' holds a line break or a "
+                            f"control character ({value!r}); write it on one line.")
+    url = site.base_url
+    if any(not c.isprintable() or c.isspace() for c in url):
+        problems.append(f"{_where(name, text, 'site', 'base_url')}: 'site.base_url' holds a space or a control "
+                        f"character ({url!r}); a URL has neither.")
+    elif not url.isascii():
+        parts = urlsplit(url)
+        try:
+            host = (parts.hostname or "").encode("idna").decode("ascii")
+            ascii_url = parts._replace(netloc=host + (f":{parts.port}" if parts.port else ""),
+                                       path=quote(parts.path, safe="/%")).geturl()
+            hint = f" Write it as {ascii_url!r}."
+        except (UnicodeError, ValueError):
+            hint = ""
+        problems.append(f"{_where(name, text, 'site', 'base_url')}: 'site.base_url' is {url!r}, which is not "
+                        f"ASCII: links and mail headers need the ASCII form (IDNA for the host).{hint}")
+
+
+def _check_sender(news: NewsletterConfig, name: str, text: str, problems: list[str]) -> None:
+    """[newsletter] sender is 'Name <address>' or a bare address, and the address is valid."""
+    if not news.sender:
+        return
+    from email_validator import EmailNotValidError, validate_email
+
+    where = f"{_where(name, text, 'newsletter', 'sender')}: 'newsletter.sender' is {news.sender!r}"
+    match = re.fullmatch(r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>\s]+)>|(?P<bare>[^<>\s]+))\s*", news.sender)
+    if match is None or any(not c.isprintable() for c in news.sender):
+        problems.append(f"{where}, not an address. Write it like 'My Site <news@example.com>'.")
+        return
+    address = match["angle"] or match["bare"]
+    try:
+        validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as err:
+        problems.append(f"{where}: {address!r} is not an email address ({str(err).rstrip('.')}).")
+
+
+def _check_paths(root: Path, sections: dict[str, Any], name: str, text: str, problems: list[str]) -> None:
+    """The folders may not overlap: the output is published, so the state (and its secret) may
+    not be in it; content inside the output, or the output inside the content, would read
+    the build's own files as articles."""
+    def folder(section: str) -> Path:
+        return (root / (getattr(sections.get(section) or SECTIONS[section](), "dir"))).resolve()
+
+    content, output = folder("content"), folder("output")
+    state = (root / (sections.get("state") or StateConfig()).path).resolve()
+
+    def inside(path: Path, parent: Path) -> bool:
+        return path == parent or parent in path.parents
+
+    if inside(state, output) or inside(Path(f"{state}.secret"), output):
+        problems.append(f"{_where(name, text, 'state', 'path')}: 'state.path' is inside the output folder "
+                        f"({output}), which is published: the database and its secret would be served to "
+                        "anyone. Keep it outside, e.g. path = \"syndicate.db\".")
+    clash = "the build would read its own files as articles, and publish the content with them"
+    if inside(output, content):
+        same = "the same folder as" if output == content else "inside"
+        problems.append(f"{_where(name, text, 'output', 'dir')}: 'output.dir' ({output}) is {same} the content "
+                        f"folder ({content}): {clash}. Give each a folder of its own.")
+    elif inside(content, output):
+        problems.append(f"{_where(name, text, 'content', 'dir')}: 'content.dir' ({content}) is inside the output "
+                        f"folder ({output}): {clash}. Give each a folder of its own.")
 
 
 def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: list[str]) -> None:

@@ -131,3 +131,17 @@ def test_config_is_frozen() -> None:
     config = Config()
     with pytest.raises(AttributeError):
         config.site.title = "x"  # type: ignore[misc]
+
+
+HOSTILE = Path(__file__).parent / "data" / "config" / "hostile"
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in HOSTILE.glob("*.toml")))
+def test_a_hostile_value_is_refused_at_load_time_naming_the_line_and_key(tmp_path: Path, case: str) -> None:
+    text = (HOSTILE / case).read_text(encoding="utf-8")
+    expect = text.splitlines()[0].removeprefix("# Expect: ").replace("{root}", str(tmp_path.resolve()))
+    path = write(tmp_path / "syndicate.toml", text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [f"{path}, {expect}" if expect.startswith("line ") else f"{path}: {expect}"]
+
