@@ -201,7 +201,9 @@ def test_a_subscriber_without_a_name_gets_a_bare_address_in_to(factory: MessageF
 
 @pytest.mark.parametrize(
     "name",
-    ["Zoë Ö'Brien", "山田 太郎", 'Smith, "Ann" (home)', "Ann <ann@evil.example>"],
+    ["Zoë Ö'Brien", "山田 太郎", 'Smith, "Ann" (home)', "Ann <ann@evil.example>",
+     # Names that are themselves encoded words: shown as typed, not as what they decode to.
+     "=?utf-8?b?U3VwcG9ydCBUZWFt?=", "=?UTF-8?Q?Your_bank?= <security@bank.example>", "a =?x?q?y?= b"],
 )
 def test_a_name_comes_back_exactly_from_the_to_header(factory: MessageFactory, name: str) -> None:
     data = factory.build(subscriber(name=name), NOW).data

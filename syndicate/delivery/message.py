@@ -109,8 +109,12 @@ class MessageFactory:
 
 
 def _address_header(name: str, address: str) -> bytes:
-    """``Name <address>``: quoted if ASCII, else RFC 2047 words folded onto lines of their own."""
-    if not name or name.isascii():
+    """``Name <address>``: quoted if ASCII, else RFC 2047 words folded onto lines of their own.
+
+    A name that itself looks like an encoded word (``=?utf-8?b?…?=``) is encoded too, so that a
+    mail client shows what the subscriber typed, not what it would decode to.
+    """
+    if not name or (name.isascii() and "=?" not in name):
         return formataddr((name, address)).encode("ascii")
     words = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
     return f"{words} <{address}>".encode("ascii")
