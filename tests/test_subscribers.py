@@ -15,13 +15,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.state import Store, Subscriber
 
-from .conftest import NOW, write
+from .conftest import DATA, NOW, write
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SECRET = re.compile(r"[0-9a-f]{32}")
@@ -426,6 +428,34 @@ def test_export_quotes_what_csv_needs(runner: CliRunner, site: Path) -> None:
     assert (row["email"], row["name"], row["source"]) == ("ann@example.org", 'Smith, "Ann"', "import:people.csv")
 
 
+def test_export_neutralizes_cells_a_spreadsheet_would_run_and_import_restores_them(
+        runner: CliRunner, site: Path, config: Config, tmp_path: Path) -> None:
+    source = (DATA / "subscribers" / "formula-cells.csv").read_text(encoding="utf-8")
+    result = import_csv(runner, site, source)
+    assert result.exit_code == 0, result.output
+    stored = {s.email: s.name for s in everyone(config)}
+    assert stored["eve@example.org"] == "=already quoted"  # a spreadsheet's own "'" is taken off too
+    exported = subscribers(runner, "export").stdout
+    for row in csv.DictReader(io.StringIO(exported)):  # every cell is text to a spreadsheet
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), row
+    rows = {row["email"]: row["name"] for row in csv.DictReader(io.StringIO(exported))}
+    assert rows["ann@example.org"] == "'" + stored["ann@example.org"]
+    assert rows["'=cmd@example.org"] == "Formula in the address"
+    assert rows["eve@example.org"] == "'=already quoted"
+    assert rows["fay@example.org"] == "O'Brien, plain"
+    # Imported into another site, the export gives back exactly what was typed.
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other / "syndicate.toml", "")
+    write(other / "export.csv", exported)
+    again = runner.invoke(main, ["--config", str(other / "syndicate.toml"), "subscribers", "import",
+                                 str(other / "export.csv")])
+    assert again.exit_code == 0, again.output
+    with Store(other / "syndicate.db") as store:
+        assert {s.email: s.name for s in store.subscribers()} == stored
+
+
 # -- unsubscribe and remove -----------------------------------------------------------------------
 
 def test_unsubscribe_sets_the_status_and_the_time(runner: CliRunner, config: Config) -> None:
@@ -489,3 +519,11 @@ def test_a_removed_address_can_be_added_again_as_a_new_subscriber(runner: CliRun
     assert subscribers(runner, "add", "ann@example.org").output == "Added ann@example.org.\n"
     new = one(config, "ann@example.org")
     assert (new.status, new.source, new.secret != old.secret) == ("active", "cli", True)
+
+
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r'ab ,\""), max_size=12))
+def test_a_neutralized_cell_always_reads_back_as_it_was_and_never_starts_a_formula(value: str) -> None:
+    from syndicate.delivery.addresses import FORMULA_STARTS, restore_cell, safe_cell
+
+    assert restore_cell(safe_cell(value)) == value
+    assert not safe_cell(value).startswith(FORMULA_STARTS)

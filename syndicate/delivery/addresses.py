@@ -46,6 +46,26 @@ def clean_name(name: str) -> str:
     return " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())[:MAX_NAME]
 
 
+#: What a spreadsheet takes for the start of a formula (CSV injection): a cell that begins with
+#: one of these is written with a "'" before it, which spreadsheets show as text, and which
+#: :func:`read_csv` takes off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as a CSV cell that no spreadsheet runs as a formula (see FORMULA_STARTS)."""
+    if value.startswith(FORMULA_STARTS) or (value.startswith("'") and value[1:].lstrip("'").startswith(FORMULA_STARTS)):
+        return "'" + value
+    return value
+
+
+def restore_cell(cell: str) -> str:
+    """The value :func:`safe_cell` wrote ``cell`` for."""
+    if cell.startswith("'") and cell[1:].lstrip("'").startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
 @dataclass(frozen=True)
 class CsvRow:
     """One data row of a CSV file: its line, and the address and name, or why it is refused."""
@@ -90,8 +110,8 @@ def read_csv(path: Path) -> Iterator[CsvRow]:
                 continue
             email_col = next((i for i, c in enumerate(cells) if "@" in c), 0)
             name_col = email_col + 1
-        raw = cells[email_col] if email_col < len(cells) else ""
-        name = cells[name_col] if name_col is not None and name_col < len(cells) else ""
+        raw = restore_cell(cells[email_col]) if email_col < len(cells) else ""
+        name = restore_cell(cells[name_col]) if name_col is not None and name_col < len(cells) else ""
         if not raw:
             yield CsvRow(line, error="no email address.")
             continue

@@ -16,7 +16,7 @@ from typing import TextIO
 from ..config import Config
 from ..errors import SyndicateError
 from ..state import Store, Subscriber
-from .addresses import CsvRow, clean_name, normalize_address, read_csv
+from .addresses import CsvRow, clean_name, normalize_address, read_csv, safe_cell
 
 EXPORT_COLUMNS = ("email", "name", "status", "created_at", "confirmed_at", "unsubscribed_at", "source")
 
@@ -67,13 +67,15 @@ def list_subscribers(config: Config, status: str | None = None) -> Iterator[Subs
 
 def export_subscribers(config: Config, out: TextIO, status: str | None = None) -> int:
     """Write the list to ``out`` as CSV with a header row, which :func:`import_subscribers` reads
-    back; returns how many rows were written."""
+    back; returns how many rows were written. A cell a spreadsheet would run as a formula
+    (``=HYPERLINK(…)`` typed into the sign-up form) gets a ``'`` before it; the import takes
+    it off again."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for s in list_subscribers(config, status):
-        writer.writerow([s.email, s.name, s.status, s.created_at, s.confirmed_at or "", s.unsubscribed_at or "",
-                         s.source])
+        writer.writerow([safe_cell(cell) for cell in (s.email, s.name, s.status, s.created_at, s.confirmed_at or "",
+                                                      s.unsubscribed_at or "", s.source)])
         count += 1
     return count
 
