@@ -8,7 +8,13 @@
      ├── TemplateError        a template has a syntax error or uses an unknown variable
      ├── DeliveryError        a message could not be sent (see ``permanent`` and ``fatal``)
      ├── StoreError           the state database cannot be opened or written
+     ├── CannotStartError     what the command needs is not there (no content folder, no issue, a busy port)
      └── AlreadyExistsError   ``init`` or ``new`` would overwrite a file (also FileExistsError)
+
+Exit codes (one place sets them: each error's ``exit_code``, which the CLI returns): 0 done;
+1 done, but some work failed (a broken article, a message not sent); 2 the command could not
+start (bad usage or configuration, or what it needs is missing: ConfigError, CannotStartError,
+AlreadyExistsError, and a DeliveryError that is ``fatal``, raised before anything was sent).
 
 A ``ContentError`` never stops a build: the loader turns it into a :class:`Problem`
 and carries on with the other articles. The others stop the command, and the CLI
@@ -78,6 +84,16 @@ class DeliveryError(SyndicateError):
         super().__init__(message)
         self.permanent = permanent
         self.fatal = fatal
+
+    @property  # type: ignore[override]
+    def exit_code(self) -> int:
+        return 2 if self.fatal else 1
+
+
+class CannotStartError(SyndicateError):
+    """The command cannot start: something it needs is not there. Nothing was done."""
+
+    exit_code = 2
 
 
 class StoreError(SyndicateError):

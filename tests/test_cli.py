@@ -181,7 +181,7 @@ def test_check_of_a_clean_site_exits_0(runner: CliRunner, site: Path) -> None:
 def test_a_missing_content_folder_is_a_clear_error(runner: CliRunner, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(main, ["check"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == ("Error: the content folder 'content' does not exist. Create it, or set "
                              "[content] dir in syndicate.toml.\n")
 

@@ -214,7 +214,7 @@ def test_an_outbox_that_cannot_be_made_is_a_clear_error(runner: CliRunner, site:
     write(site / "output" / "outbox", "a file where the outbox folder goes")
     result = send(runner)
     assert isinstance(result.exception, SystemExit), result.exception  # not NotADirectoryError
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and "output/outbox" in result.stderr, result.stderr
     assert {row.status for row in ledger(site).values()} == {"queued"}
 
@@ -277,7 +277,7 @@ def test_sending_an_issue_that_does_not_exist(runner: CliRunner, site: Path, smt
     if issues:
         assert runner.invoke(main, ["newsletter", *NOW_ARGS]).exit_code == 0
     result = send(runner, *args)
-    assert (result.exit_code, result.stdout, result.stderr) == (1, "", expect)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", expect)
     assert ledger(site) == {}
 
 
@@ -491,7 +491,7 @@ def test_a_server_that_is_down_stops_the_send_before_anything_is_marked(runner: 
     emails = addresses(5)
     make_site(runner, site, smtp.port, emails)
     result = send(runner)
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: cannot connect to the SMTP server 127.0.0.1:{smtp.port} "
                              f"({CONNECTION_REFUSED}). Check [delivery] host, port and security, and that "
                              "the server is running.\n")
@@ -510,7 +510,7 @@ def test_starttls_that_the_server_does_not_offer_stops_the_send(runner: CliRunne
     emails = addresses(2)
     make_site(runner, site, smtp.port, emails, security="starttls")
     result = send(runner)
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: the SMTP server 127.0.0.1:{smtp.port} does not offer STARTTLS. "
                              'Set [delivery] security = "ssl" or "none".\n')
     assert smtp.copies() == Counter()
@@ -581,7 +581,7 @@ def test_a_refused_login_stops_the_send_before_any_message(runner: CliRunner, si
     emails = addresses(3)
     make_site(runner, site, smtp.port, emails, **names)
     result = send(runner)
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (f"Error: the SMTP server 127.0.0.1:{smtp.port} refused the login (535 5.7.8 "
                              f"Authentication credentials invalid). Check the user and password in ${user_env} "
                              f"and ${password_env}.\n")
@@ -644,7 +644,7 @@ def test_subscribers_who_join_after_the_send_began_wait_for_include_new(runner: 
                                                                          smtp: SmtpServer) -> None:
     emails = addresses(3)
     make_site(runner, site, smtp.port, emails)
-    assert send(runner).exit_code == 1  # the server is not up yet: the send began, nothing went
+    assert send(runner).exit_code == 2  # the server is not up yet: the send began, nothing went
     late = ["late1@example.com", "late2@example.com"]
     subscribe(runner, site, late, "late.csv")
     smtp.start()

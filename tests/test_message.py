@@ -372,7 +372,7 @@ def test_send_test_again_replaces_the_test_copy(runner: CliRunner, site: Path, i
 
 def test_send_test_without_an_issue_says_how_to_make_one(runner: CliRunner, site: Path) -> None:
     result = send(runner, "--test", "t@example.org")
-    assert (result.exit_code, result.stdout) == (1, "")
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == "Error: there is no issue to send yet. Create one with: syndicate newsletter\n"
 
 

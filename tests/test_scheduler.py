@@ -448,7 +448,7 @@ def test_a_run_whose_smtp_server_is_down_fails_and_the_next_one_sends(runner: Cl
     subscribe(site, emails)
     down = runner.invoke(main, ["run"])
     assert down.exit_code == 1
-    assert down.stderr.startswith(f"Error: cannot connect to the SMTP server 127.0.0.1:{smtp.port} (")
+    assert down.stderr.startswith(f"Error: issue #1: cannot connect to the SMTP server 127.0.0.1:{smtp.port} (")
     assert issues(site) == [(1, FIRST_SUBJECT, 5)]  # made, and kept for the next run
 
     smtp.start()

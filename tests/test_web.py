@@ -42,7 +42,7 @@ from syndicate.tokens import Signer, load_secret
 from syndicate.web.app import create_app
 
 from .conftest import NOW, write
-from .live_servers import Serve, free_port
+from .live_servers import SERVE_COMMAND, Serve, free_port
 
 with warnings.catch_warnings():
     # Starlette 1.x would rather have httpx2 under its TestClient; httpx is what we install.
@@ -1074,3 +1074,18 @@ def test_syndicate_serve_answers_a_raw_path_out_of_the_feeds_with_404(built: Pat
             assert secrets_around not in body
             assert response.getheader("x-content-type-options") == "nosniff"
     assert server.stopped_cleanly(), server.output()
+
+
+def test_serve_on_a_port_in_use_says_so_and_exits_2(built: Path) -> None:
+    import socket
+    import subprocess
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run([*SERVE_COMMAND, "--port", str(port)], cwd=built, capture_output=True, text=True,
+                                timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"Error: cannot listen on 127.0.0.1:{port}: another program is using it. Stop that "
+                             "program, or choose another --port.\n")

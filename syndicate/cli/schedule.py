@@ -31,6 +31,8 @@ def run(obj: Context, quiet: bool) -> None:
             click.echo(err.message)
         return
     print_problems(report)
+    for failure in report.failures:
+        click.echo(click.style("Error: ", fg="red", bold=True) + failure, err=True)
     if report.did_something and not quiet:
         click.echo(describe(report) + ".")
     for busy in [] if quiet else report.busy:

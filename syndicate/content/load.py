@@ -10,7 +10,7 @@ from datetime import datetime
 
 from .._parallel import map_batches
 from ..config import Config
-from ..errors import ContentError, Problem, SyndicateError
+from ..errors import CannotStartError, ContentError, Problem
 from .model import Article, LoadResult, SiteContext, SourceFile
 from .parse import parse_article
 from .scan import read_source, scan_content
@@ -102,7 +102,7 @@ def read_content(config: Config, *, now: datetime, strict: bool = False,
                  on_progress: ProgressCallback | None = None) -> LoadResult:
     """Scan and load the content store; with ``strict`` an article with a warning is left out."""
     if not config.content_dir.is_dir():
-        raise SyndicateError(
+        raise CannotStartError(
             f"the content folder {config.content_shown!r} does not exist. Create it, or set "
             "[content] dir in syndicate.toml.")
     if files is None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from queue import SimpleQueue
 
 from ..config import Config
-from ..errors import DeliveryError, SyndicateError
+from ..errors import CannotStartError, DeliveryError
 from ..state import Issue, Store, Subscriber
 from .lease import SendLease
 from .message import MessageFactory, Outgoing
@@ -63,13 +63,13 @@ class DeliveryReport:
 def pick_issue(store: Store, number: int | None) -> Issue:
     issues = store.issues()
     if not issues:
-        raise SyndicateError("there is no issue to send yet. Create one with: syndicate newsletter")
+        raise CannotStartError("there is no issue to send yet. Create one with: syndicate newsletter")
     if number is None:
         return issues[-1]
     for issue in issues:
         if issue.number == number:
             return issue
-    raise SyndicateError(f"there is no issue #{number}; the issues are #1 to #{issues[-1].number}.")
+    raise CannotStartError(f"there is no issue #{number}; the issues are #1 to #{issues[-1].number}.")
 
 
 class RateLimiter:

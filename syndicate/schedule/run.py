@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from ..config import Config
 from ..delivery import DeliveryReport, SendBusy, deliver_issue
-from ..errors import Problem
+from ..errors import DeliveryError, Problem
 from ..feeds.build import BuildReport, build_site
 from ..newsletter.make import make_newsletter
 from ..state import Issue, Store
@@ -48,6 +48,7 @@ class RunReport:
     slot: datetime | None = None  # the newsletter slot served by this pass
     problems: list[Problem] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)  # issues another process was sending
+    failures: list[str] = field(default_factory=list)  # sends that could not begin (the server is down)
 
     @property
     def did_something(self) -> bool:
@@ -56,7 +57,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        failed = any(s.failed for s in self.sends) or any(p.level == "error" for p in self.problems)
+        failed = (any(s.failed for s in self.sends) or any(p.level == "error" for p in self.problems)
+                  or bool(self.failures))
         return 1 if failed else 0
 
 
@@ -102,6 +104,11 @@ def run_once(config: Config, *, clock: Clock = utc_now, stop: threading.Event | 
                                                   wait_for_retries=False))
             except SendBusy as busy:  # someone ran `syndicate send` on it: theirs to finish
                 report.busy.append(busy.message)
+            except DeliveryError as err:  # the server is down, the login refused: nothing sent
+                if not err.fatal:
+                    raise
+                report.failures.append(f"issue #{number}: {err.message}")
+                break
             if stop is not None and stop.is_set():
                 break
         with Store(config.state_path) as store, store.transaction():

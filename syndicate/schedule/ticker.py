@@ -40,6 +40,9 @@ def run_schedule(config: Config, *, stop: threading.Event, clock: Clock = utc_no
             return
         for problem in report.problems:
             log.warning("%s: %s", name, problem)
+        for failure in report.failures:
+            log.error("%s: failed after %.2f s: %s (will try again at the next tick)",
+                      name, time.monotonic() - started, failure)
         level = logging.INFO if report.did_something else logging.DEBUG
         log.log(level, "%s: %s in %.2f s", name, describe(report), time.monotonic() - started)
 

@@ -12,7 +12,9 @@ pending or active, so that nobody can find out who is subscribed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +24,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from ..config import Config
+from ..errors import CannotStartError
 from ..tokens import Signer, load_secret
 from .pages import Pages
 from .signup import SignUp
@@ -91,10 +94,31 @@ async def _send_not_found(send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _check_port(host: str, port: int) -> None:
+    """:raises CannotStartError: the address cannot be listened on (in use, or not this machine's)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as err:
+        raise CannotStartError(f"cannot listen on {host!r}: {err.strerror}. Check --host or [server] host.") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            busy = err.errno == errno.EADDRINUSE
+            why = "another program is using it" if busy else err.strerror
+            raise CannotStartError(f"cannot listen on {host}:{port}: {why}. "
+                                   + ("Stop that program, or choose another --port." if busy
+                                      else "Check --host and --port.")) from None
+
+
 def serve(config: Config, *, host: str | None = None, port: int | None = None) -> None:
     """Run the server in the foreground (uvicorn, one worker) until stopped."""
     import uvicorn
 
-    uvicorn.run(create_app(config), host=host or config.server.host, port=port or config.server.port,
+    host, port = host or config.server.host, port or config.server.port
+    _check_port(host, port)
+    uvicorn.run(create_app(config), host=host, port=port,
                 log_level=os.environ.get("SYNDICATE_LOG_LEVEL", "info"), proxy_headers=True,
                 server_header=False)
