@@ -75,3 +75,16 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def wall_clock(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """``wall_clock("2027-02-01T00:00:00Z")``: the real time as the commands see it, moved on, so
+    that a test can build at a --now that is later than today."""
+    from syndicate.cli import common
+
+    def move_to(moment: str) -> None:
+        when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        monkeypatch.setattr(common, "wall_clock", lambda: when)
+
+    return move_to

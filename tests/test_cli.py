@@ -108,12 +108,33 @@ def test_a_deleted_output_folder_is_written_again(runner: CliRunner, site: Path)
     assert (site / "output" / "feeds" / "rss.xml").is_file()
 
 
-def test_a_scheduled_article_is_published_by_the_first_build_after_its_time(runner: CliRunner, site: Path) -> None:
+def test_a_scheduled_article_is_published_by_the_first_build_after_its_time(
+        runner: CliRunner, site: Path, wall_clock) -> None:
     runner.invoke(main, ["build", *NOW])
+    wall_clock("2027-01-01T00:00:01Z")
     assert "From the future" not in (site / "output" / "feeds" / "rss.xml").read_text()
     result = runner.invoke(main, ["build", "--now", "2027-01-01T00:00:01Z"])
     assert result.stdout.startswith("Read 7 article files: 6 published (1 draft held back);")
     assert "From the future" in (site / "output" / "feeds" / "rss.xml").read_text()
+
+
+@pytest.mark.parametrize("command", ["build", "newsletter"])
+def test_a_now_later_than_the_clock_is_refused_so_no_embargoed_article_goes_live(
+        runner: CliRunner, site: Path, wall_clock, command: str) -> None:
+    wall_clock("2026-12-31T00:00:00Z")
+    result = runner.invoke(main, [command, "--now", "2027-01-01T00:00:01Z"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "Invalid value for '--now': 2027-01-01T00:00:01+00:00 is in the future: this command writes the live " \
+           "output/, where articles scheduled until then would be published early. To see what would be " \
+           "published, run: syndicate check --now 2027-01-01T00:00:01Z" in " ".join(result.stderr.split())
+    assert not (site / "output").exists()
+    check = runner.invoke(main, ["check", "--now", "2027-01-01T00:00:01Z"])  # a preview writes nothing
+    assert check.exit_code == 0 and "6 would be published" in check.stdout
+    assert not (site / "output").exists()
+    # A plain build afterwards builds at the clock: the embargoed article is not published.
+    plain = runner.invoke(main, ["build"])
+    assert plain.exit_code == 0, plain.output
+    assert "From the future" not in (site / "output" / "feeds" / "rss.xml").read_text()
 
 
 def test_a_removed_tag_loses_its_feeds(runner: CliRunner, site: Path) -> None:

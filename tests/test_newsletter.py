@@ -206,8 +206,9 @@ def test_newsletter_creates_issue_1_and_its_folder_archive_and_feed(runner: CliR
 
 
 def test_a_scheduled_article_goes_into_the_first_issue_after_its_time_and_a_draft_never(
-        runner: CliRunner, site: Path) -> None:
+        runner: CliRunner, site: Path, wall_clock) -> None:
     newsletter(runner)
+    wall_clock("2027-01-02T00:00:00Z")
     result = newsletter(runner, now=["--now", "2027-01-02T00:00:00Z"])
     assert result.stdout == ("Created issue #2 (1 article): “Test Site & Friends: From the future” in "
                              "output/newsletters/2/.\n")
@@ -658,7 +659,8 @@ def test_build_writes_a_preview_of_the_next_issue_and_records_no_issue(runner: C
     assert recorded(site) == ([], set())
 
 
-def test_the_preview_is_the_same_bytes_whatever_the_clock(runner: CliRunner, site: Path) -> None:
+def test_the_preview_is_the_same_bytes_whatever_the_clock(runner: CliRunner, site: Path, wall_clock) -> None:
+    wall_clock("2026-12-16T00:00:00Z")
     nxt = site / "output" / "newsletters" / "next"
     build(runner)
     first = {p.name: p.read_bytes() for p in nxt.iterdir()}

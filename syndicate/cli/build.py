@@ -14,6 +14,7 @@ from .common import (
     Context,
     ProgressBar,
     now_option,
+    past_now_option,
     plural,
     print_problems,
     quiet_option,
@@ -24,7 +25,7 @@ from .common import (
 @click.command()
 @strict_option
 @quiet_option
-@now_option
+@past_now_option
 @click.pass_obj
 def build(obj: Context, strict: bool, quiet: bool, now: datetime) -> None:
     """Build the feeds from the content folder into the output folder.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import click
@@ -52,9 +52,33 @@ def parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def wall_clock() -> datetime:
+    """The real time, which --now may not pass for the commands that write live output."""
+    return datetime.now(timezone.utc)
+
+
+def parse_past_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
+    """--now for the commands that write what is live: not later than the clock, so that no
+    embargoed article reaches output/ (check, which writes nothing, previews any time)."""
+    now = parse_now(ctx, param, value)
+    if value and now > wall_clock() + FUTURE_TOLERANCE:
+        raise click.BadParameter(
+            f"{now.isoformat()} is in the future: this command writes the live output/, where articles "
+            f"scheduled until then would be published early. To see what would be published, run: "
+            f"syndicate check --now {value}", param_hint="'--now'")
+    return now
+
+
+FUTURE_TOLERANCE = timedelta(minutes=1)  # a clock a little behind another machine's is no embargo break
+
 now_option = click.option(
     "--now", callback=parse_now, envvar="SYNDICATE_NOW", metavar="DATETIME",
-    help="Build as if it were this time (ISO 8601): preview scheduled articles. Default: the clock.",
+    help="Act as if it were this time (ISO 8601): preview scheduled articles. Default: the clock.",
+)
+past_now_option = click.option(
+    "--now", callback=parse_past_now, envvar="SYNDICATE_NOW", metavar="DATETIME",
+    help="Build as if it were this time (ISO 8601), not later than now: an earlier time holds back what "
+         "was published since. Default: the clock. ('check --now' previews a later time.)",
 )
 
 

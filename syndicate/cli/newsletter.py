@@ -10,7 +10,7 @@ import click
 
 from ..content import parse_date
 from ..newsletter import make_newsletter
-from .common import Context, now_option, plural, print_problems, strict_option
+from .common import Context, past_now_option, plural, print_problems, strict_option
 
 
 @click.command()
@@ -20,7 +20,7 @@ from .common import Context, now_option, plural, print_problems, strict_option
               help="Take articles dated on or after DATE (in the site's time zone); older ones are "
                    "set aside as already covered.")
 @strict_option
-@now_option
+@past_now_option
 @click.pass_obj
 def newsletter(obj: Context, preview: bool, since: str | None, strict: bool, now: datetime) -> None:
     """Create the next newsletter issue from the articles no issue has covered yet.
