@@ -44,19 +44,29 @@ class Writer:
         self.written[rel] = sum(len(p) for p in parts)
         if _same_bytes(target, parts, self.written[rel]):
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as err:
+            raise self._cannot_write(rel, err) from err
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.writelines(parts)
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as err:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            if isinstance(err, OSError):
+                raise self._cannot_write(rel, err) from err
             raise
         self.changed.append(rel)
         return True
+
+    def _cannot_write(self, rel: str, err: OSError) -> SyndicateError:
+        return SyndicateError(f"cannot write {self.root / rel} ({err.strerror or err}). Check that the output "
+                              f"folder {self.root} can be written to and that the disk has room; the files "
+                              "written before are whole.")
 
     def keep(self, files: dict[str, int]) -> None:
         """Count files of an earlier build as part of this one, untouched (not stale)."""

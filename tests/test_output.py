@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,27 @@ def test_stale_files_of_an_earlier_build_are_removed_with_their_empty_folders(tm
     assert not (tmp_path / "feeds" / "tags").exists()
     assert (tmp_path / "mine.html").exists()
     assert (tmp_path / "feeds" / "rss.xml").exists()
+
+
+def test_an_output_folder_that_cannot_be_written_is_one_clear_line_from_the_command(tmp_path: Path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from syndicate.cli import main
+
+    from .conftest import DATA
+
+    site = tmp_path / "site"
+    shutil.copytree(DATA / "site", site)
+    (site / "output").mkdir()
+    (site / "output" / "feeds").write_text("a file where the feeds folder goes")
+    result = CliRunner().invoke(main, ["--config", str(site / "syndicate.toml"), "build", "--now",
+                                       "2026-11-28T12:00:00Z"])
+    assert isinstance(result.exception, SystemExit), result.exception  # not a NotADirectoryError traceback
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert re.fullmatch(re.escape(f"Error: cannot write {site}/output/feeds/") + r"\S+ \((File exists|Not a "
+                        r"directory)\)\. " + re.escape(f"Check that the output folder {site}/output can be written "
+                                                       "to and that the disk has room; the files written before "
+                                                       "are whole."), line), line
