@@ -313,6 +313,7 @@ def test_quiet_prints_nothing_unless_something_went_wrong(runner: CliRunner, sit
     ({"sent": 5, "failed": 1}, 1),
     ({"sent": 5, "deferred": 1}, 1),
     ({"interrupted": True}, 1),
+    ({"sent": 5, "retryable": 1}, 1),
 ])
 def test_the_exit_code_of_a_send(counts: dict[str, Any], expect: int) -> None:
     assert DeliveryReport(issue=1, **counts).exit_code == expect
@@ -347,19 +348,37 @@ def test_deferred_messages_are_retried_within_the_run(runner: CliRunner, site: P
         [f"RCPT {e} {reply}" for e in emails[:3]] + [f"RCPT {e} 250" for e in emails[3:] + emails[:3]])
 
 
-def test_a_message_deferred_max_attempts_times_fails_without_a_bounce(runner: CliRunner, site: Path,
-                                                                      smtp: SmtpServer) -> None:
-    stuck = "stuck@example.com"
-    smtp.start(refuse={stuck: "451 4.2.2 Mailbox full"})
+def test_a_message_deferred_max_attempts_times_fails_without_a_bounce_until_retry_failed_sends_it(
+        runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
+    stuck, refused = "stuck@example.com", "refused@example.com"
+    smtp.start(refuse={stuck: "451 4.2.2 Mailbox full", refused: "550 5.1.1 No such user"})
     emails = addresses(4)
-    make_site(runner, site, smtp.port, [*emails[:2], stuck, *emails[2:]], max_attempts=2)
+    make_site(runner, site, smtp.port, [*emails[:2], stuck, refused, *emails[2:]], max_attempts=2)
+    retry = " 1 message failed after [delivery] max_attempts deferrals (4xx): 'syndicate send --retry-failed' tries " \
+            "them again."
     result = send(runner)
     assert (result.exit_code, result.stderr) == (1, "")
-    assert re.fullmatch(summary(1, smtp.port, sent=4, failed=1), result.stdout), result.stdout
+    assert re.fullmatch(summary(1, smtp.port, sent=4, failed=2, extra=" 1 subscriber marked bounced." + retry),
+                        result.stdout), result.stdout
     assert smtp.copies() == Counter({e: 1 for e in emails})
     assert ledger(site)[stuck] == Row("failed", 2, ledger(site)[stuck].message_id, "451 4.2.2 Mailbox full")
     assert smtp.log("RCPT").count(f"RCPT {stuck} 451 4.2.2 Mailbox full") == 2
     assert statuses(site)[stuck] == ("active", 0)  # a 4xx is no bounce
+
+    # The next plain send says so again, and does not pretend all is well.
+    again = send(runner)
+    assert again.exit_code == 1
+    assert again.stdout == (f"Issue #1 via SMTP 127.0.0.1:{smtp.port}: 0 sent, 0 deferred, 0 failed, 0 skipped "
+                            f"(4 sent before).{retry}\n")
+    # Once the mailbox has room, --retry-failed sends it; the address refused for good is not tried.
+    smtp.stop()
+    smtp.start(refuse={refused: "550 5.1.1 No such user"})
+    retried = send(runner, "--retry-failed")
+    assert (retried.exit_code, retried.stderr) == (0, "")
+    assert re.fullmatch(summary(1, smtp.port, sent=1, before=4), retried.stdout), retried.stdout
+    assert ledger(site)[stuck].status == "sent" and ledger(site)[refused].status == "failed"
+    assert smtp.copies() == Counter({**{e: 1 for e in emails}, stuck: 1})
+    assert smtp.log("RCPT").count(f"RCPT {refused} 550 5.1.1 No such user") == 1  # the first send's, only
 
 
 # smtplib's data() raises for an answer to the DATA command, but returns the answer to

@@ -17,10 +17,13 @@ from .common import Context, ProgressBar, plural
 @click.option("--dry-run", is_flag=True, help="Say who would get the issue; send nothing.")
 @click.option("--include-new", is_flag=True,
               help="Also send to people who subscribed after this issue's send began.")
+@click.option("--retry-failed", is_flag=True,
+              help="Also try again the messages that failed because the server kept deferring them (4xx) "
+                   "[delivery] max_attempts times. Messages it refused (5xx) are never sent again.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.pass_obj
 def send(obj: Context, issue: int | None, test_address: str | None, dry_run: bool, include_new: bool,
-         quiet: bool) -> None:
+         retry_failed: bool, quiet: bool) -> None:
     """Send an issue (the newest by default) to every active subscriber.
 
     Every (issue, subscriber) is recorded in the state database as it is sent, so
@@ -59,7 +62,7 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
                    "link. Use the https address of your site.", err=True)
     try:
         with ProgressBar(enabled=not quiet, delay=0.0) as progress:
-            report = deliver_issue(config, issue_number=issue, include_new=include_new,
+            report = deliver_issue(config, issue_number=issue, include_new=include_new, retry_failed=retry_failed,
                                    on_progress=lambda done, total: progress("send", done, total))
     except SendBusy as busy:  # another send of this issue is under way: nothing is wrong
         click.echo(busy.message[0].upper() + busy.message[1:])
@@ -74,6 +77,8 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
         click.echo(f"Issue #{report.issue} via {where}: {', '.join(parts)}{before}{rate}."
                    + (f" {plural(report.bounced, 'subscriber')} marked bounced." if report.bounced else "")
                    + (" Deferred messages are retried by the next 'syndicate send'." if report.deferred else "")
+                   + (f" {plural(report.retryable, 'message')} failed after [delivery] max_attempts deferrals "
+                      "(4xx): 'syndicate send --retry-failed' tries them again." if report.retryable else "")
                    + (" Stopped before the end; run 'syndicate send' again to resume." if report.interrupted else "")
                    + (f" {plural(report.not_included, 'subscriber')} joined after this issue was sent: "
                       "--include-new sends it to them too." if report.not_included else ""))

@@ -51,13 +51,15 @@ class DeliveryReport:
     bounced: int = 0  # subscribers marked bounced by this run
     already_sent: int = 0  # by earlier runs
     not_included: int = 0  # active subscribers who joined after the send began
+    requeued: int = 0  # failed messages queued again by retry_failed
+    retryable: int = 0  # failed after max_attempts deferrals, when the run ended: --retry-failed tries them
     seconds: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.deferred or self.interrupted else 0
+        return 1 if self.failed or self.deferred or self.interrupted or self.retryable else 0
 
 
 def pick_issue(store: Store, number: int | None) -> Issue:
@@ -109,13 +111,16 @@ def deliver_issue(
     on_progress: Callable[[int, int], None] | None = None,
     stop: threading.Event | None = None,
     wait_for_retries: bool = True,
+    retry_failed: bool = False,
 ) -> DeliveryReport:
     """Send issue ``issue_number`` (the newest by default) to every active subscriber.
 
     Resumes a send that stopped; run after a complete send, sends nothing. Deferred
     messages are retried within the run after [delivery] retry_delay, doubling,
     until max_attempts; what is still deferred then waits for the next run. Without
-    ``wait_for_retries`` (the scheduler's one pass), the run does not wait for them.
+    ``wait_for_retries`` (the scheduler's one pass), the run does not wait for them. A
+    message that stayed deferred max_attempts times is failed, and tried again only with
+    ``retry_failed`` (a message the server refused for good, 5xx, never is).
 
     :raises DeliveryError: (fatal) nothing can be sent: the server is down, the login
         is refused. Nothing is marked sent.
@@ -129,9 +134,13 @@ def deliver_issue(
         lease = SendLease(store, issue.number, ttl=lease_ttl(config), clock=clock)
         lease.take()  # one sender per issue: raises SendBusy, naming the one that sends it
         try:
+            if retry_failed:
+                with store.transaction():
+                    report.requeued = store.requeue_retryable(issue.number)
             _deliver(store, issue, lease, report, config, include_new=include_new, clock=clock,
                      transport_factory=transport_factory, on_progress=on_progress, stop=stop,
                      wait_for_retries=wait_for_retries)
+            report.retryable = store.retryable_failures(issue.number)
         finally:
             lease.release()
     report.seconds = time.monotonic() - started
@@ -289,7 +298,7 @@ class _Sender:
                     self.report.bounced += 1
             elif attempts + 1 >= self.settings.max_attempts:
                 self.store.mark_delivery(issue, subscriber.id, "failed", now=now, reply=err.message,
-                                         message_id=outgoing.message_id)
+                                         message_id=outgoing.message_id, permanent=False)
                 self.report.failed += 1
             else:
                 delay = self.settings.retry_delay * 2 ** attempts

@@ -56,15 +56,15 @@ class LedgerRecords(Database):
         return [(Subscriber(*row[:-1]), row[-1]) for row in rows]
 
     def mark_delivery(self, issue: int, subscriber_id: int, status: str, *, now: datetime, reply: str = "",
-                      message_id: str = "", next_attempt: datetime | None = None) -> None:
+                      message_id: str = "", next_attempt: datetime | None = None, permanent: bool = True) -> None:
         """Record the outcome of one attempt: sent, deferred (retry at ``next_attempt``),
         failed or skipped. One statement, committed at once: the ledger is the checkpoint."""
         self.db.execute(
             "UPDATE delivery SET status = ?, attempts = attempts + ?, reply = ?, message_id = ?, "
-            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, next_attempt_at = ? "
+            "sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END, next_attempt_at = ?, permanent = ? "
             "WHERE issue_number = ? AND subscriber_id = ?",
             (status, 0 if status == "skipped" else 1, reply[:500], message_id, status, now.isoformat(),
-             next_attempt.isoformat() if next_attempt else None, issue, subscriber_id))
+             next_attempt.isoformat() if next_attempt else None, int(permanent), issue, subscriber_id))
 
     def record_bounce(self, subscriber_id: int, *, bounce_after: int, now: datetime) -> bool:
         """Count a hard failure; True when it makes the subscriber 'bounced'."""
@@ -84,3 +84,15 @@ class LedgerRecords(Database):
         row = self.db.execute("SELECT min(next_attempt_at) FROM delivery WHERE issue_number = ? "
                               "AND status = 'deferred'", (issue,)).fetchone()
         return datetime.fromisoformat(row[0]) if row[0] else None
+
+    def retryable_failures(self, issue: int) -> int:
+        """Messages of ``issue`` that failed only because the server kept deferring them (4xx)."""
+        return self.db.execute("SELECT count(*) FROM delivery WHERE issue_number = ? AND status = 'failed' "
+                               "AND permanent = 0", (issue,)).fetchone()[0]
+
+    def requeue_retryable(self, issue: int) -> int:
+        """Queue again, with their attempts counted from 0, the messages :meth:`retryable_failures`
+        counts; returns how many. Call inside a transaction."""
+        cursor = self.db.execute("UPDATE delivery SET status = 'queued', attempts = 0, next_attempt_at = NULL "
+                                 "WHERE issue_number = ? AND status = 'failed' AND permanent = 0", (issue,))
+        return cursor.rowcount

@@ -119,6 +119,12 @@ MIGRATIONS = [
     CREATE UNIQUE INDEX subscriber_email ON subscriber(email COLLATE NOCASE);
     CREATE INDEX subscriber_status ON subscriber(status, id);
     """,
+    # 7: why a message failed: permanent (the server refused it, 5xx) or not (it was deferred
+    # max_attempts times), so that `send --retry-failed` tries again only the second kind.
+    """
+    ALTER TABLE delivery ADD COLUMN permanent INTEGER NOT NULL DEFAULT 1;
+    UPDATE delivery SET permanent = 0 WHERE status = 'failed' AND reply NOT LIKE '5%';
+    """,
 ]
 
 
