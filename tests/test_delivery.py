@@ -832,3 +832,32 @@ def test_an_interrupted_send_says_so_and_resumes(runner: CliRunner, site: Path, 
     result = send(runner)
     assert (result.exit_code, result.stderr) == (0, "")
     assert_at_most_in_flight_duplicates(smtp, emails, concurrency)
+
+
+def test_in_per_article_mode_send_sends_every_issue_not_sent_yet_oldest_first(
+        runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
+    smtp.start()
+    emails = addresses(2)
+    configure(site, smtp.port)
+    with open(site / "syndicate.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[newsletter]\nmode = "per_article"\n')
+    subscribe(runner, site, emails)
+    assert runner.invoke(main, ["newsletter", *NOW_ARGS]).exit_code == 0  # the first: the newest article only
+    for day in (1, 2, 3):
+        write(site / "content" / f"2026-11-2{day}-new-{day}.md", f"---\ntitle: New {day}\n---\nText {day}.\n")
+    made = runner.invoke(main, ["newsletter", *NOW_ARGS])
+    assert [line.split(" (")[0] for line in made.stdout.splitlines()] == [
+        "Created issue #2", "Created issue #3", "Created issue #4"]
+    status = runner.invoke(main, ["status", *NOW_ARGS]).stdout
+    assert "Not sent yet: #1, #2, #3, #4 (syndicate send sends them, oldest first).\n" in status
+
+    result = send(runner)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        f"Issue #{n} via SMTP 127.0.0.1" for n in (1, 2, 3, 4)]
+    assert smtp.copies() == Counter({e: 4 for e in emails})
+    assert [s.split(": ", 1)[1] for s in smtp.subjects(emails[0])] == [
+        "Council approves new ferry: a plain-text article", "New 1", "New 2", "New 3"]
+    assert "Not sent yet" not in runner.invoke(main, ["status", *NOW_ARGS]).stdout
+    again = send(runner)  # all sent: it says so for the newest, and sends nothing
+    assert again.stdout.startswith("Issue #4 via SMTP") and "0 sent" in again.stdout

@@ -523,8 +523,9 @@ def test_status_for_on_publish_and_an_issue_not_sent_yet(runner: CliRunner, site
     assert runner.invoke(main, ["newsletter", "--now", "2026-11-28T12:00:00Z"]).exit_code == 0
     result = runner.invoke(main, ["status", "--now", "2026-11-28T12:00:00Z"])
     lines = result.stdout.splitlines()
-    assert lines[1:4] == [
+    assert lines[1:5] == [
         f"Newsletter: last issue #1 “{FIRST_SUBJECT}” on 2026-11-28 13:00 CET: not sent yet.",
+        "Not sent yet: #1 (syndicate send).",
         "Next newsletter: on publish.",
         "Subscribers: 1 active.",
     ]

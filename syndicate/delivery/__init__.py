@@ -3,8 +3,8 @@
 from .addresses import normalize_address, read_csv
 from .lease import SendBusy
 from .message import MessageFactory, Outgoing
-from .send import DeliveryReport, deliver_issue, dry_run, send_test
+from .send import DeliveryReport, deliver_issue, dry_run, issues_to_send, send_test
 from .transport import Transport, make_transport
 
 __all__ = ["DeliveryReport", "MessageFactory", "Outgoing", "SendBusy", "Transport", "deliver_issue", "dry_run",
-           "make_transport", "normalize_address", "read_csv", "send_test"]
+           "issues_to_send", "make_transport", "normalize_address", "read_csv", "send_test"]

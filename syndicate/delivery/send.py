@@ -74,6 +74,20 @@ def pick_issue(store: Store, number: int | None) -> Issue:
     raise CannotStartError(f"there is no issue #{number}; the issues are #1 to #{issues[-1].number}.")
 
 
+def issues_to_send(config: Config, number: int | None = None) -> list[int]:
+    """What ``syndicate send`` sends: issue ``number``; without one, the newest issue, or in
+    ``per_article`` mode every issue whose send is not finished, oldest first (one
+    `newsletter` run can make several), else the newest.
+
+    :raises CannotStartError: there is no issue yet, or no issue ``number``.
+    """
+    with Store(config.state_path) as store:
+        newest = pick_issue(store, number).number
+        if number is None and config.newsletter.mode == "per_article":
+            return store.unsent_issues() or [newest]
+    return [newest]
+
+
 class RateLimiter:
     """At most ``rate`` acquisitions in any one-second window (0: no limit), across threads."""
 

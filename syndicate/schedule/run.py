@@ -97,7 +97,7 @@ def run_once(config: Config, *, clock: Clock = utc_now, stop: threading.Event | 
             with Store(config.state_path) as store, store.transaction():
                 store.set("schedule.last_slot", record.isoformat())
         with Store(config.state_path) as store:
-            unsent = store.unsent_auto_issues()
+            unsent = store.unsent_issues(auto_only=True)
         for number in unsent:
             try:
                 report.sends.append(deliver_issue(config, issue_number=number, clock=clock, stop=stop,

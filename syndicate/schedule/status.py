@@ -38,6 +38,13 @@ def status_lines(config: Config, *, now: datetime) -> list[str]:
                          f"{sent if counts else 'not sent yet'}.")
         else:
             lines.append("Newsletter: no issue yet.")
+        unsent = store.unsent_issues()
+        if unsent:
+            how = ")."
+            if len(unsent) > 1:
+                how = (" sends them, oldest first)." if config.newsletter.mode == "per_article"
+                       else " ISSUE sends one; without ISSUE, the newest).")
+            lines.append(f"Not sent yet: {', '.join(f'#{n}' for n in unsent)} (syndicate send{how}")
         cadence = parse_cadence(config.schedule.newsletter)
         if cadence.timed:
             upcoming = next_slot(now, cadence, tz)

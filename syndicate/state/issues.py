@@ -57,12 +57,13 @@ class IssueRecords(Database):
             raise StoreError(f"issue #{issue.number} or one of its articles is already recorded "
                              "(another run made an issue meanwhile). Run the command again.") from err
 
-    def unsent_auto_issues(self) -> list[int]:
-        """Issues the scheduler made whose send is not finished (never queued, or rows to go)."""
+    def unsent_issues(self, *, auto_only: bool = False) -> list[int]:
+        """Issues whose send is not finished (never begun, or rows still to go), oldest first;
+        with ``auto_only``, only those the scheduler made (and so sends)."""
         rows = self.db.execute(
-            "SELECT number FROM issue i WHERE auto_send = 1 AND (send_started_at IS NULL OR EXISTS "
+            "SELECT number FROM issue i WHERE (auto_send = 1 OR NOT ?) AND (send_started_at IS NULL OR EXISTS "
             "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number AND d.status IN ('queued', 'deferred')))"
-            " ORDER BY number")
+            " ORDER BY number", (auto_only,))
         return [row[0] for row in rows]
 
     def cover(self, article_ids: Iterable[str], now: datetime) -> None:
