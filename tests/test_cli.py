@@ -244,8 +244,10 @@ def test_renaming_a_published_file_warns_that_its_id_changes(runner: CliRunner, 
     runner.invoke(main, ["build", *NOW])
     old = site / "content" / "2026-02-01-unsafe.md"
     old.rename(site / "content" / "2026-02-01-sanitized.md")
+    checked = runner.invoke(main, ["check", *NOW])  # check warns first, as the build will
     result = runner.invoke(main, ["build", *NOW])
     assert result.exit_code == 0
+    assert checked.stderr == result.stderr
     assert result.stderr == (
         "warning: content/2026-02-01-sanitized.md: looks like content/2026-02-01-unsafe.md renamed, "
         "and its id changed from 'tag:blog.example.org,2026-02-01:unsafe' to "

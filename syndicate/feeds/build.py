@@ -61,6 +61,9 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
     result = read_content(config, now=now, strict=strict, on_progress=on_progress)
+    if config.state_path.is_file():  # the renamed-file warnings a build would give
+        with Store(config.state_path) as store:
+            result.problems.extend(_renamed(result, store.articles(), config.content_shown))
     count = sum(1 for _ in build_feeds(plan_feeds(result.articles, config), config))
     try:  # the templates: render an issue of the newest articles, as a first issue would be
         env = template_env(config.templates_dir)
