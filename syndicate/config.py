@@ -18,6 +18,7 @@ import textwrap
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -161,10 +162,22 @@ class Config:
         return self.root / self.newsletter.templates_dir if self.newsletter.templates_dir else None
 
     @property
-    def sender(self) -> str:
-        """The From address: [newsletter] sender, or the site title at newsletter@<domain>."""
+    def sender_parts(self) -> tuple[str, str]:
+        """(display name, address) of the From: [newsletter] sender, or the site title at
+        newsletter@<the site's domain>. Headers are made from these parts, never from the raw text."""
+        if self.newsletter.sender:
+            return split_sender(self.newsletter.sender)
         host = urlsplit(self.site.base_url).hostname or "localhost"
-        return self.newsletter.sender or f"{self.site.title} <newsletter@{host}>"
+        return self.site.title, f"newsletter@{host}"
+
+    @property
+    def sender(self) -> str:
+        """The From header's value, its display name quoted where it needs to be."""
+        return formataddr(self.sender_parts)
+
+    @property
+    def sender_address(self) -> str:
+        return self.sender_parts[1]
 
     @property
     def content_dir(self) -> Path:
@@ -285,12 +298,22 @@ def _is_type(value: Any, expected: str) -> bool:
 
 def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str,
                   problems: list[str]) -> None:
-    parts = urlsplit(site.base_url)
+    try:
+        parts = urlsplit(site.base_url)
+        parts.port  # noqa: B018 - raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append(
             f"{_where(name, text, 'site', 'base_url')}: 'site.base_url' is {site.base_url!r}, "
             "not an absolute http(s) URL. Write it like 'https://example.com/'."
         )
+    elif parts.query or parts.fragment or "#" in site.base_url or "?" in site.base_url:
+        problems.append(f"{_where(name, text, 'site', 'base_url')}: 'site.base_url' is {site.base_url!r}; it "
+                        "may not have a '?query' or '#fragment': every link is built by adding to it.")
+    if not re.fullmatch(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*", site.language):
+        problems.append(f"{_where(name, text, 'site', 'language')}: 'site.language' is {site.language!r}, not a "
+                        "language tag. Write it like 'en', 'de' or 'fr-CA'.")
     try:
         zoneinfo.ZoneInfo(site.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -308,6 +331,13 @@ def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str
             f"{content.permalink!r}; use the fields {{year}} {{month}} {{day}} {{slug}} {{id}}, "
             "with {slug} or {id} in it so that every article gets its own URL."
         )
+        return
+    try:
+        content.permalink.format(year="2026", month="01", day="01", slug="s", id="i")
+    except (ValueError, KeyError, IndexError, AttributeError):
+        problems.append(f"{_where(name, text, 'content', 'permalink')}: 'content.permalink' is "
+                        f"{content.permalink!r}, which cannot be filled in: write each field as {{slug}}, and a "
+                        "brace that is meant as one as {{ or }}.")
 
 
 def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, text: str,
@@ -315,6 +345,13 @@ def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, te
     if news.mode not in ("digest", "per_article"):
         problems.append(f"{_where(name, text, 'newsletter', 'mode')}: 'newsletter.mode' is {news.mode!r}; "
                         "use 'digest' or 'per_article'.")
+    try:
+        import jinja2
+
+        jinja2.Environment().parse(news.subject)
+    except jinja2.TemplateSyntaxError as err:
+        problems.append(f"{_where(name, text, 'newsletter', 'subject')}: 'newsletter.subject' is {news.subject!r}, "
+                        f"not a template jinja2 can read: {(err.message or '').rstrip('.')}.")
     if news.templates_dir:
         folder = (source.parent if source else Path(".")) / news.templates_dir
         if not folder.is_dir():
@@ -323,6 +360,13 @@ def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, te
 
 
 def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: list[str]) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9._:\[\]-]+", delivery.host):
+        problems.append(f"{_where(name, text, 'delivery', 'host')}: 'delivery.host' is {delivery.host!r}, not a "
+                        "host name. Write it like 'smtp.example.com' or '127.0.0.1'.")
+    for key in ("username_env", "password_env"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", getattr(delivery, key)):
+            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is "
+                            f"{getattr(delivery, key)!r}, not the name of an environment variable.")
     choices = {"transport": ("file", "smtp"), "security": ("starttls", "ssl", "none")}
     for key, allowed in choices.items():
         value = getattr(delivery, key)
@@ -384,6 +428,20 @@ def _check_text(site: SiteConfig, news: NewsletterConfig, name: str, text: str, 
                         f"ASCII: links and mail headers need the ASCII form (IDNA for the host).{hint}")
 
 
+_SENDER = re.compile(r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>\s]+)>|(?P<bare>[^<>\s]+))\s*")
+
+
+def split_sender(sender: str) -> tuple[str, str]:
+    """'Name <address>' or a bare address → (name, address); ('', '') if it is neither."""
+    match = _SENDER.fullmatch(sender)
+    if match is None:
+        return "", ""
+    name = (match["name"] or "").strip()
+    if len(name) > 1 and name[0] == name[-1] == '"':
+        name = name[1:-1].replace('\\"', '"')
+    return name, match["angle"] or match["bare"]
+
+
 def _check_sender(news: NewsletterConfig, name: str, text: str, problems: list[str]) -> None:
     """[newsletter] sender is 'Name <address>' or a bare address, and the address is valid."""
     if not news.sender:
@@ -391,11 +449,10 @@ def _check_sender(news: NewsletterConfig, name: str, text: str, problems: list[s
     from email_validator import EmailNotValidError, validate_email
 
     where = f"{_where(name, text, 'newsletter', 'sender')}: 'newsletter.sender' is {news.sender!r}"
-    match = re.fullmatch(r"\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>\s]+)>|(?P<bare>[^<>\s]+))\s*", news.sender)
-    if match is None or any(not c.isprintable() for c in news.sender):
+    _, address = split_sender(news.sender)
+    if not address or any(not c.isprintable() for c in news.sender):
         problems.append(f"{where}, not an address. Write it like 'My Site <news@example.com>'.")
         return
-    address = match["angle"] or match["bare"]
     try:
         validate_email(address, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:
@@ -406,6 +463,24 @@ def _check_paths(root: Path, sections: dict[str, Any], name: str, text: str, pro
     """The folders may not overlap: the output is published, so the state (and its secret) may
     not be in it; content inside the output, or the output inside the content, would read
     the build's own files as articles."""
+    paths = {("content", "dir"): (sections.get("content") or ContentConfig()).dir,
+             ("output", "dir"): (sections.get("output") or OutputConfig()).dir,
+             ("state", "path"): (sections.get("state") or StateConfig()).path,
+             ("newsletter", "templates_dir"): (sections.get("newsletter") or NewsletterConfig()).templates_dir}
+    bad = False
+    for (section, key), value in paths.items():
+        if any(not c.isprintable() for c in value):
+            problems.append(f"{_where(name, text, section, key)}: '{section}.{key}' holds a control character "
+                            f"({value!r}); a path has none.")
+            bad = True
+    if bad:
+        return
+    state_path = paths[("state", "path")]
+    if not state_path.strip() or (root / state_path).is_dir():
+        problems.append(f"{_where(name, text, 'state', 'path')}: 'state.path' is {state_path!r}, which is not a "
+                        "file name. Name the database file, e.g. path = \"syndicate.db\".")
+        return
+
     def folder(section: str) -> Path:
         return (root / (getattr(sections.get(section) or SECTIONS[section](), "dir"))).resolve()
 

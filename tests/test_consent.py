@@ -106,6 +106,18 @@ def test_a_bounced_address_is_not_made_active_by_its_old_confirmation_link(clien
     assert subscriber(built, "reader@example.org").status == "bounced"
 
 
+def test_a_bounced_address_that_clicks_unsubscribe_stays_bounced_so_no_sign_up_brings_it_back(
+        client: TestClient, built: Path, signer: Signer) -> None:
+    sid = add_subscriber(built, "reader@example.org")
+    with Store(built / "syndicate.db") as store:
+        store.record_bounce(sid, bounce_after=1, now=NOW)
+    leave = f"{BASE}unsubscribe?token={token(built, signer, 'unsubscribe', sid)}"
+    assert client.post(leave, **ONE_CLICK).status_code == 200
+    assert subscriber(built, "reader@example.org").status == "bounced"
+    subscribe(client, "reader@example.org")
+    assert subscriber(built, "reader@example.org").status == "bounced"
+
+
 def test_ids_are_never_reused_so_a_removed_subscribers_link_names_nobody(
         client: TestClient, built: Path, signer: Signer) -> None:
     runner = CliRunner()

@@ -155,3 +155,32 @@ def test_a_sender_whose_lease_was_taken_over_stops_before_sending_more(
     assert report.errors == ["another sender took over issue #1 (this one had stalled); stopped here, and it "
                              "goes on from the ledger."]
     assert sum(smtp.copies().values()) == 9
+
+
+def test_a_sender_waiting_on_the_rate_limit_past_its_lease_does_not_send_alongside_the_one_that_took_over(
+        runner: CliRunner, site: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from syndicate.config import load_config
+    from syndicate.delivery import deliver_issue
+    from syndicate.delivery import send as send_module
+
+    configure(site, smtp.port, rate=0.4)  # a message every 2.5 s
+    emails = addresses(3)
+    subscribe(runner, site, emails)
+    assert runner.invoke(main, ["newsletter", "--now", "2026-11-28T12:00:00Z"]).exit_code == 0
+    smtp.start()
+    monkeypatch.setattr(send_module, "lease_ttl", lambda config: timedelta(seconds=1))  # expires in the wait
+    config = load_config(site / "syndicate.toml")
+    first: list = []
+    stalled = threading.Thread(target=lambda: first.append(deliver_issue(config)))
+    stalled.start()
+    deadline = time.monotonic() + 30
+    while sum(smtp.copies().values()) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.2)  # the first sender's lease has run out while it waits to send the second message
+    second = deliver_issue(config)
+    stalled.join(timeout=60)
+    assert first and first[0].interrupted and first[0].sent == 1
+    assert second.sent == 2
+    assert smtp.copies() == Counter({e: 1 for e in emails})

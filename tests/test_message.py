@@ -427,3 +427,32 @@ def test_a_sent_message_is_the_factorys_message_for_that_subscriber(
     assert msg["Message-ID"] == MessageFactory(issue, config).message_id(ann.id)
     assert parts(msg)[1].get_content() == filled(issue, ann)[0]
     assert isinstance(msg["Date"].datetime, datetime)
+
+
+@pytest.mark.parametrize(("title", "sender"), [
+    ("Harbour, Notes", ""),
+    ("Evil <attacker@evil.example>, X", ""),
+    ("Notes (beta", ""),
+    ("Site", "A, B <news@blog.example.org>"),
+    ("Site", '"A, B" <news@blog.example.org>'),
+])
+def test_the_from_header_envelope_and_mailto_are_made_from_the_validated_parts(
+        runner: CliRunner, site: Path, title: str, sender: str) -> None:
+    text = (site / "syndicate.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^title = .*$', f"title = {json.dumps(title)}", text, count=1)
+    if sender:
+        text += f"\n[newsletter]\nsender = {json.dumps(sender)}\n"
+    (site / "syndicate.toml").write_text(text, encoding="utf-8")
+    config = load_config(site / "syndicate.toml")
+    expected_name = title if not sender else "A, B"
+    expected_address = "newsletter@blog.example.org" if not sender else "news@blog.example.org"
+    runner.invoke(main, ["newsletter", "--now", "2026-11-28T12:00:00Z"])
+    runner.invoke(main, ["subscribers", "add", "ann@example.org"])
+    assert send(runner, "-q").exit_code == 0
+    (path,) = (site / "output" / "outbox" / "1").iterdir()
+    msg = parse(path.read_bytes())
+    [author] = msg["From"].addresses
+    assert (author.display_name, author.addr_spec) == (expected_name, expected_address)
+    assert msg["Message-ID"].endswith(f"@{expected_address.split('@')[1]}>")
+    assert msg["List-Unsubscribe"].endswith(f", <mailto:{expected_address}?subject=unsubscribe>")
+    assert config.sender_address == expected_address

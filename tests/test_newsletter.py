@@ -703,3 +703,21 @@ def test_record_issue_refuses_an_article_already_in_an_issue_and_keeps_nothing_o
         assert store.issue_numbers() == [1]
         assert store.covered_ids() == {"a", "b", "old"}
         assert [(i.number, i.article_ids) for i in store.issues()] == [(1, ("a", "b"))]
+
+
+def test_a_template_without_an_unsubscribe_link_makes_no_issue(runner: CliRunner, site: Path) -> None:
+    shutil.copytree(REPO_TEMPLATES, site / "my-templates")
+    footer = site / "my-templates" / "_footer.html.j2"
+    footer.write_text(re.sub(r"\{% if unsubscribe_url %\}.*?\{% endif %\}", "", footer.read_text(), count=1))
+    assert '{{ unsubscribe_url }}' not in footer.read_text()
+    configure(site, templates_dir="my-templates")
+    result = newsletter(runner)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == ("Error: newsletter issue #1: the email has no unsubscribe link, so it was not made: "
+                             "every newsletter must let its reader leave (CAN-SPAM, GDPR, RFC 8058). Put "
+                             "{{ unsubscribe_url }} in a link in the template (the packaged _footer.html.j2 has "
+                             "one).\n")
+    assert recorded(site) == ([], set())
+
+
+REPO_TEMPLATES = DATA.parent.parent / "templates"

@@ -62,7 +62,7 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
     last = 0
     for match in _TAG.finditer(html):
         closing, name = match.group(1), match.group(2).lower()
-        if name in _VOID or match.group(0).endswith("/>"):
+        if name in _VOID:  # ("<div/>" is no void element: HTML opens a div, so it counts)
             continue
         keep = True
         if not closing:

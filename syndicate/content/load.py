@@ -64,6 +64,9 @@ def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
             out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:
             out.append((source, None, [Problem(shown, f"cannot be read ({err.strerror}).")]))
+        except Exception as err:  # noqa: BLE001 - one file, whatever it holds, never stops the others
+            out.append((source, None, [Problem(shown, f"could not be read: {type(err).__name__}: {err}. This is "
+                                                      "a bug in syndicate; please report it with the file.")]))
         else:
             out.append((source, article, [Problem.from_error(w, shown, "warning") for w in warnings]))
     return out

@@ -39,6 +39,8 @@ def split_front_matter(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     block = clean_text(data[4 : end.start()].decode("utf-8"))
     try:
         meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
+    except ValueError as err:  # an integer of thousands of digits (Python's int limit), say
+        raise ContentError(f"front matter has a value YAML cannot read ({err}). Quote it.", line=1) from None
     except RecursionError:
         raise ContentError(f"front matter nests lists or mappings more than {MAX_FRONT_MATTER_DEPTH} deep.",
                            line=1) from None

@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import re
 from datetime import date as date_type
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
                 "date", "Add 'date: YYYY-MM-DD' (or a date-time with an offset), "
                 "or start the file name with the date, like 2024-05-01-my-post.md.")
         date = datetime.combine(name_date, datetime.min.time(), site.tz)
+        if not in_range(date):
+            raise fields.bad("date", f"is {name_date.isoformat()!r} (from the file name), outside the years "
+                             f"{MIN_YEAR} to {MAX_YEAR} that feeds and mail clients can show.")
     updated = fields.date("updated", site.tz) or date
     if updated < date:
         updated = date
@@ -80,7 +83,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         authors=fields.authors(),
         tags=fields.tags(),
         summary=fields.text("summary") or None,
-        image=urljoin(url, fields.text("image")) if fields.text("image") else None,
+        image=fields.url("image", url),
         draft=fields.flag("draft"),
         digest=digest,
     )
@@ -175,7 +178,20 @@ class _Fields:
         if parsed is None:
             raise self.bad(key, f"is {str(value)!r}, not a date. Use YYYY-MM-DD, or "
                            "YYYY-MM-DDTHH:MM:SS with an offset like +02:00 or Z.")
+        if not in_range(parsed):
+            raise self.bad(key, f"is {str(value)!r}, outside the years {MIN_YEAR} to {MAX_YEAR} that feeds and "
+                           "mail clients can show.")
         return parsed
+
+    def url(self, key: str, base: str) -> str | None:
+        """A link, made absolute against ``base``; None if the key is not there."""
+        value = self.text(key)
+        if not value:
+            return None
+        try:
+            return urljoin(base, value)
+        except ValueError:  # "http://[::1", an IPv6 address not closed
+            raise self.bad(key, f"is {value!r}, not a URL.") from None
 
     def tags(self) -> tuple[str, ...]:
         value = self.meta.get("tags")
@@ -188,7 +204,7 @@ class _Fields:
         seen: dict[str, str] = {}
         for tag in value:
             name = " ".join(clean_text(str(tag)).split())
-            if name and slugify(name) not in seen:
+            if slugify(name) and slugify(name) not in seen:  # a tag of only punctuation has no feed
                 seen[slugify(name)] = name
         return tuple(seen.values())
 
@@ -214,6 +230,17 @@ class _Fields:
                 raise self.bad(key, "has an author without a name.")
             out.append(author)
         return tuple(out)
+
+
+MIN_YEAR, MAX_YEAR = 1000, 9998
+
+
+def in_range(moment: datetime) -> bool:
+    """Whether a date can be written in every zone and format (years 1000 to 9998)."""
+    try:
+        return MIN_YEAR <= moment.astimezone(timezone.utc).year <= MAX_YEAR
+    except OverflowError:
+        return False
 
 
 def _kind(value: Any) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, formataddr
 from urllib.parse import urlsplit
 
 from ..config import Config
@@ -51,7 +51,7 @@ class MessageFactory:
         self.signer = signer or Signer(load_secret(config))
         self.html, self.text = personalizers(issue)
         self.unsubscribe_base = config.site.home_url + "unsubscribe?token="
-        display, self.sender = parseaddr(config.sender)
+        self.sender = config.sender_address
         self.domain = self.sender.rsplit("@", 1)[-1]
         self.list_host = f"newsletter.{urlsplit(config.site.base_url).hostname}"
         self.mailto = f"mailto:{self.sender}?subject=unsubscribe"

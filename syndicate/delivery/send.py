@@ -244,7 +244,6 @@ class _Sender:
                 stale = False
                 for subscriber, attempts in page:
                     after = subscriber.id
-                    self.keep_lease(stop)
                     if stop.is_set():
                         break
                     # Someone may have unsubscribed since this page was read: once another
@@ -257,6 +256,12 @@ class _Sender:
                         self.report.skipped += 1
                         yield
                         continue
+                    # Wait for the rate limit here, before the lease is checked: a long wait must not
+                    # outlast the lease unnoticed, while another sender takes over.
+                    self.limiter.acquire()
+                    self.keep_lease(stop)
+                    if stop.is_set():
+                        break
                     outgoing = self.factory.build(subscriber, self.clock())
                     if workers == 1:  # one connection: no thread hand-off on the hot path
                         future = _run_now(self._send, outgoing, f"{subscriber.id:09d}")
@@ -280,7 +285,6 @@ class _Sender:
                                       "stalled); stopped here, and it goes on from the ledger.")
 
     def _send(self, outgoing: Outgoing, key: str) -> str:
-        self.limiter.acquire()
         transport = self.transports.get()
         try:
             return transport.send(outgoing, key=key)

@@ -65,6 +65,10 @@ def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
     web = {**context, "web": True, "web_url": "", "unsubscribe_url": "",
            "subscriber": {"email": "", "name": ""}}
     rendered = render_template(env, "newsletter.html.j2", email)
+    if marks["unsubscribe_url"] not in rendered:
+        raise TemplateError(f"newsletter issue #{plan.number}: the email has no unsubscribe link, so it was not "
+                            "made: every newsletter must let its reader leave (CAN-SPAM, GDPR, RFC 8058). Put "
+                            "{{ unsubscribe_url }} in a link in the template (the packaged _footer.html.j2 has one).")
     html = inline_css(rendered)
     _check_inlined(rendered, html, plan, marks["unsubscribe_url"], settings.postal_address)
     issue = Issue(

@@ -97,9 +97,10 @@ class SubscriberRecords(Database):
         return cursor.rowcount == 1
 
     def unsubscribe_id(self, subscriber_id: int, *, now: datetime) -> bool:
-        """Mark a subscriber unsubscribed (once: a second time changes nothing); False if gone."""
+        """Mark a subscriber unsubscribed (once: a second time changes nothing; a bounced address
+        stays bounced, so that no sign-up can bring it back); False if gone."""
         self.db.execute("UPDATE subscriber SET status = 'unsubscribed', unsubscribed_at = ? "
-                        "WHERE id = ? AND status != 'unsubscribed'", (now.isoformat(), subscriber_id))
+                        "WHERE id = ? AND status NOT IN ('unsubscribed', 'bounced')", (now.isoformat(), subscriber_id))
         return self.subscriber_by_id(subscriber_id) is not None
 
     def remove_subscriber(self, email: str) -> bool:

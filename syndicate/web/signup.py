@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -183,7 +183,7 @@ class SignUp:
         msg["To"] = email
         msg["Subject"] = f"Confirm your subscription to {site.title}"
         msg["Date"] = format_datetime(now)
-        sender = parseaddr(self.config.sender)[1]
+        sender = self.config.sender_address
         msg["Message-ID"] = make_msgid("confirm", domain=sender.rsplit("@", 1)[-1])
         msg["Auto-Submitted"] = "auto-generated"
         env = self.pages.env
