@@ -412,6 +412,20 @@ def test_run_while_another_run_holds_the_lock_does_nothing_and_exits_0(runner: C
     assert (site / "output" / "feeds" / "rss.xml").is_file()
 
 
+def test_a_run_held_up_for_over_an_hour_by_a_stuck_one_says_so_and_exits_1(
+        runner: CliRunner, site: Path, config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicate.schedule import lock
+
+    with RunLock(config):
+        later = time.time() + 2 * 3600
+        monkeypatch.setattr(lock.time, "time", lambda: later)  # two hours on
+        result = runner.invoke(main, ["run", "--quiet"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (f"Error: another syndicate run or schedule (pid {os.getpid()}) has held the lock on "
+                             f"syndicate.db for 2.0 hours; nothing done. If that process is stuck, stop it (kill "
+                             f"{os.getpid()}); the next run goes on.\n")
+
+
 def test_two_runs_at_once_send_each_subscriber_exactly_one_copy(site: Path, smtp: SmtpServer) -> None:
     smtp.start()
     without_the_future_article(site)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from ..config import Config
@@ -11,9 +12,18 @@ from ..errors import SyndicateError
 
 
 class Busy(SyndicateError):
-    """Another pass holds the lock."""
+    """Another pass holds the lock (nothing is wrong: exit code 0)."""
 
     exit_code = 0
+
+
+class Stuck(SyndicateError):
+    """Another pass has held the lock for longer than any pass should take: said, so that a hung
+    process does not silence cron for good (exit code 1)."""
+
+
+#: A pass that holds the lock longer than this is taken for stuck.
+STUCK_AFTER = 3600
 
 
 class RunLock:
@@ -29,12 +39,17 @@ class RunLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            holder, _, since = os.pread(fd, 64, 0).decode(errors="replace").strip().partition(" ")
             os.close(fd)
-            raise Busy(f"another syndicate run or schedule (pid {holder}) is working on "
+            held = time.time() - float(since) if since.replace(".", "", 1).isdigit() else 0.0
+            if held > STUCK_AFTER:
+                raise Stuck(f"another syndicate run or schedule (pid {holder or '?'}) has held the lock on "
+                            f"{self.path.with_suffix('')} for {held / 3600:.1f} hours; nothing done. If that "
+                            f"process is stuck, stop it (kill {holder or 'PID'}); the next run goes on.") from None
+            raise Busy(f"another syndicate run or schedule (pid {holder or '?'}) is working on "
                        f"{self.path.with_suffix('')}; nothing done.") from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        os.pwrite(fd, f"{os.getpid()} {time.time():.0f}".encode(), 0)
         self.fd = fd
         return self
 
