@@ -43,9 +43,17 @@ _MD_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
 SUMMARY_WORDS = 60
 
 
-# cmark-gfm writes U+FFFE and U+FFFF from a character reference as bytes that are not
-# UTF-8 (and fails); they are not characters a feed may carry anyway.
-_NONCHARACTER_REF = re.compile(r"&#(?:[xX]0*[fF]{3}[eEfF]|0*6553[45]);")
+# A character reference to no character a feed may carry (NUL, a surrogate, U+FFFE, U+FFFF,
+# past U+10FFFF) is left out: cmark-gfm writes U+FFFE and U+FFFF as bytes that are not UTF-8
+# (and fails), the others as U+FFFD, which feed validators flag.
+_CHARACTER_REF = re.compile(r"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _drop_bad_reference(match: re.Match[str]) -> str:
+    digits = match.group(1)
+    code = int(digits[1:], 16) if digits[0] in "xX" else int(digits)
+    bad = code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF or code & 0xFFFE == 0xFFFE
+    return "" if bad else match.group(0)
 
 
 def render_html(article: Article) -> str:
@@ -54,7 +62,7 @@ def render_html(article: Article) -> str:
     if article.format == "text":
         raw = "".join(f"<p>{htmllib.escape(p, quote=False)}</p>\n" for p in article.body.split("\n\n") if p)
     else:
-        body = _NONCHARACTER_REF.sub("&#xFFFD;", article.body)
+        body = _CHARACTER_REF.sub(_drop_bad_reference, article.body) if "&#" in article.body else article.body
         try:
             raw = cmarkgfm.markdown_to_html_with_extensions(body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS)
         except UnicodeDecodeError:  # another such bug: show every character reference as written
