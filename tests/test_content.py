@@ -390,7 +390,7 @@ def test_crlf_line_ends_and_a_bom_parse_exactly_like_lf(name: str, text: str, va
 
 def test_a_bom_before_a_missing_front_matter_is_not_counted_as_text() -> None:
     with pytest.raises(ContentError) as info:
-        parse_article("x.md", b"\xef\xbb\xbftitle: no fences\n", SITE)
+        parse_article("x.md", b"\xef\xbb\xbfJust a line of text\n", SITE)
     assert info.value.line == 1
     assert str(info.value).startswith("has no front matter.")
 

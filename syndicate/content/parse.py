@@ -36,9 +36,9 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         source = body.encode("utf-8")
         fmt = "text"
     else:
-        meta, block, source = split_front_matter(data)
+        meta, block, source, first_line = split_front_matter(data)
         fmt = "markdown"
-    lines = _KeyLines(block)
+    lines = _KeyLines(block, first_line if fmt == "markdown" else 1)
     typos = {
         hint: ContentError(f"unknown key {key!r}. Did you mean {hint!r}?", line=lines.get(key), field=key)
         for key, hint in _typos(meta)
@@ -95,17 +95,20 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
 class _KeyLines:
     """The line of each front matter key, worked out only when a message needs one."""
 
-    def __init__(self, block: str | dict[str, int]) -> None:
+    def __init__(self, block: str | dict[str, int], first: int = 2) -> None:
         self._block = block
+        self._first = first  # the file's line of the block's first line
         self._lines: dict[str, int] | None = block if isinstance(block, dict) else None
 
     def get(self, key: str) -> int | None:
         if self._lines is None:
             self._lines = {}
-            for i, raw in enumerate(str(self._block).split("\n"), 2):
-                m = re.match(r"([^\s:#][^:]*?)\s*:", raw)
-                if m and m.group(1) not in self._lines:
-                    self._lines[m.group(1)] = i
+            # "key:" (YAML, Key: value lines), "key =" (TOML), '"key":' (JSON)
+            for i, raw in enumerate(str(self._block).split("\n"), self._first):
+                m = re.match(r'\s*"?([^\s:#="{][^:="]*?)"?\s*[:=]', raw)
+                if m:
+                    self._lines.setdefault(m.group(1), i)
+                    self._lines.setdefault(m.group(1).lower(), i)
         return self._lines.get(key)
 
 
