@@ -127,7 +127,7 @@ def _split_json(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     if not isinstance(meta, dict):
         raise ContentError("JSON front matter must be an object, '{ \"title\": ... }'.", line=1)
     consumed = len(text[:end].encode("utf-8"))
-    return meta, text[1:end], _after(data, consumed)
+    return meta, text[1:end], _after(data, consumed).lstrip(b"\n")  # (a blank line after the object is usual)
 
 
 # A word, a colon, a value: "Title: My post" (Pelican and MultiMarkdown metadata).
