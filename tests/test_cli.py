@@ -118,6 +118,16 @@ def test_a_scheduled_article_is_published_by_the_first_build_after_its_time(
     assert "From the future" in (site / "output" / "feeds" / "rss.xml").read_text()
 
 
+def test_an_article_past_its_expiry_date_leaves_the_feeds_at_the_next_build(runner: CliRunner, site: Path) -> None:
+    write(site / "content" / "2026-11-20-offer.md", "---\ntitle: Limited offer\nexpiryDate: 2026-11-29\n---\nSoon gone.\n")
+    first = runner.invoke(main, ["build", *NOW])
+    assert "Limited offer" in (site / "output" / "feeds" / "rss.xml").read_text()
+    assert first.stdout.startswith("Read 8 article files: 6 published (1 draft, 1 scheduled held back);")
+    after = runner.invoke(main, ["build", "--now", "2026-11-29T00:00:01Z"])  # not "nothing changed"
+    assert after.stdout.startswith("Read 8 article files: 5 published (1 draft, 1 scheduled, 1 expired held back);")
+    assert "Limited offer" not in (site / "output" / "feeds" / "rss.xml").read_text()
+
+
 @pytest.mark.parametrize("command", ["build", "newsletter"])
 def test_a_now_later_than_the_clock_is_refused_so_no_embargoed_article_goes_live(
         runner: CliRunner, site: Path, wall_clock, command: str) -> None:

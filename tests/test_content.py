@@ -34,6 +34,8 @@ from syndicate.content.render import summarize
 from syndicate.content.scan import scan_content
 from syndicate.errors import ContentError, Problem
 
+from .conftest import write
+
 CASES = Path(__file__).parent / "data" / "content"
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 SITE = SiteContext(base_url="https://example.org/", permalink="/{year}/{month}/{slug}/", tz=BERLIN)
@@ -453,3 +455,22 @@ def test_a_summary_in_the_front_matter_wins_over_the_first_paragraph() -> None:
     parsed, _ = parse_article("own.md", data.encode(), SITE)
     assert parsed.summary == "Mine: not the first paragraph."
     assert summarize(parsed) == "Mine: not the first paragraph."
+
+
+def test_publish_and_expiry_dates_hold_an_article_back_and_take_it_out_on_time(tmp_path: Path) -> None:
+    for name, head in {
+        "2024-01-01-embargoed.md": "publishDate: 2024-06-01T08:00:00Z",
+        "2024-01-02-expired.md": "expiryDate: 2024-03-01",
+        "2024-01-03-expires-later.md": "expirydate: 2024-09-01",
+        "2024-01-04-plain.md": "",
+    }.items():
+        write(tmp_path / name, f"---\ntitle: {name[11:-3]}\n{head}\n---\nText.\n")
+    at = datetime(2024, 4, 1, tzinfo=timezone.utc)
+    result = load_articles(scan_content(tmp_path), SITE, now=at)
+    assert sorted(a.slug for a in result.articles) == ["expires-later", "plain"]
+    assert [a.slug for a in result.scheduled] == ["embargoed"]
+    assert [a.slug for a in result.expired] == ["expired"]
+    assert result.problems == []
+    later = load_articles(scan_content(tmp_path), SITE, now=datetime(2024, 10, 1, tzinfo=timezone.utc))
+    assert sorted(a.slug for a in later.articles) == ["embargoed", "plain"]
+    assert sorted(a.slug for a in later.expired) == ["expired", "expires-later"]

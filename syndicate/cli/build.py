@@ -75,6 +75,8 @@ def _summary(report: BuildReport, config: Config) -> str:
         extra.append(plural(report.drafts, "draft"))
     if report.scheduled:
         extra.append(f"{report.scheduled} scheduled")
+    if report.expired:
+        extra.append(f"{report.expired} expired")
     held = f" ({', '.join(extra)} held back)" if extra else ""
     changes = f"{plural(report.written, 'file')} changed" + (f", {report.removed} removed" if report.removed else "")
     preview = ""

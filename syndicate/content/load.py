@@ -29,8 +29,9 @@ def load_articles(
 ) -> LoadResult:
     """Read and check every file; broken ones become problems, the rest articles.
 
-    Articles with ``draft: true`` and those dated after ``now`` are set aside, not
-    published. Two files with one id, or one URL, are both named; the first by
+    Articles with ``draft: true`` (or ``published: false``, ``status: draft``), those dated
+    (or with a ``publishDate``) after ``now`` and those whose ``expiryDate`` has passed are
+    set aside, not published. Two files with one id, or one URL, are both named; the first by
     path is kept.
     """
     files = list(files)
@@ -90,7 +91,9 @@ def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict
     by_url[article.url] = source.rel
     if article.draft:
         result.drafts.append(article)
-    elif article.date > now:
+    elif article.expires_at is not None and article.expires_at <= now:
+        result.expired.append(article)
+    elif (article.publish_at or article.date) > now:
         result.scheduled.append(article)
     else:
         result.articles.append(article)

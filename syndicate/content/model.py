@@ -12,6 +12,8 @@ from .chars import clean_text
 
 FRONT_MATTER_KEYS = (
     "title", "date", "updated", "id", "slug", "author", "authors", "tags", "summary", "image", "draft",
+    # Publish state, as Jekyll, Hugo and Pelican write it (compared in lower case).
+    "published", "status", "publishdate", "expirydate",
 )
 
 
@@ -40,6 +42,8 @@ class Article:
     summary: str | None = None
     image: str | None = None
     draft: bool = False
+    publish_at: datetime | None = None  # not before this (Hugo's publishDate), if later than date
+    expires_at: datetime | None = None  # out of the feeds from this moment on (Hugo's expiryDate)
     digest: str = ""
 
     @property
@@ -67,12 +71,13 @@ class LoadResult:
     files: list[SourceFile]
     drafts: list[Article] = field(default_factory=list)
     scheduled: list[Article] = field(default_factory=list)
+    expired: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def seen(self) -> list[Article]:
-        """Every article read without error: published, drafts and scheduled."""
-        return self.articles + self.drafts + self.scheduled
+        """Every article read without error: published, drafts, scheduled and expired."""
+        return self.articles + self.drafts + self.scheduled + self.expired
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,9 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         tags=fields.tags(),
         summary=fields.text("summary") or None,
         image=fields.url("image", url),
-        draft=fields.flag("draft"),
+        draft=fields.flag("draft") or fields.unpublished(),
+        publish_at=fields.later_date("publishdate", date, site.tz),
+        expires_at=fields.later_date("expirydate", None, site.tz),
         digest=digest,
     )
     return article, warnings
@@ -134,7 +136,7 @@ def _from_file_name(rel_path: str) -> tuple[date_type | None, str | None]:
 def _typos(meta: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for key in meta:
-        if key in FRONT_MATTER_KEYS:
+        if key.lower() in FRONT_MATTER_KEYS:
             continue
         close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
         if close and close[0] not in meta:
@@ -185,6 +187,22 @@ class _Fields:
             raise self.bad(key, f"is {str(value)!r}, outside the years {MIN_YEAR} to {MAX_YEAR} that feeds and "
                            "mail clients can show.")
         return parsed
+
+    def unpublished(self) -> bool:
+        """Held back as its tool would: Jekyll's ``published: false``, Pelican's ``status: draft``
+        or ``hidden``."""
+        if "published" in self.meta and not self.flag("published"):
+            return True
+        status = self.text("status").lower()
+        if status and status not in ("published", "draft", "hidden"):
+            raise self.bad("status", f"is {status!r}; use 'published', 'draft' or 'hidden'.")
+        return status in ("draft", "hidden")
+
+    def later_date(self, key: str, after: datetime | None, tz: tzinfo) -> datetime | None:
+        """A date key in any case (``publishDate``, ``publishdate``), if it is later than ``after``."""
+        name = next((k for k in self.meta if k.lower() == key), None)
+        moment = self.date(name, tz) if name else None
+        return moment if moment is not None and (after is None or moment > after) else None
 
     def url(self, key: str, base: str) -> str | None:
         """A link, made absolute against ``base``; None if the key is not there."""

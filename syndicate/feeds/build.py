@@ -40,6 +40,7 @@ class BuildReport:
     published: int = 0
     drafts: int = 0
     scheduled: int = 0
+    expired: int = 0
     feeds: int = 0
     written: int = 0
     removed: int = 0
@@ -142,12 +143,15 @@ def _renamed(result: LoadResult, known: dict[str, dict[str, str]], shown: str) -
 
 
 def _report(result: LoadResult, *, feeds: int) -> BuildReport:
-    due = min((a.date for a in result.scheduled), default=None)
+    # The next moment the feeds change by themselves: an article's time comes, or one expires.
+    due = min([a.publish_at or a.date for a in result.scheduled]
+              + [a.expires_at for a in result.articles if a.expires_at is not None], default=None)
     return BuildReport(
         files=len(result.files),
         published=len(result.articles),
         drafts=len(result.drafts),
         scheduled=len(result.scheduled),
+        expired=len(result.expired),
         feeds=feeds,
         problems=list(result.problems),
         next_due=due.isoformat() if due else None,
