@@ -474,3 +474,10 @@ def test_publish_and_expiry_dates_hold_an_article_back_and_take_it_out_on_time(t
     later = load_articles(scan_content(tmp_path), SITE, now=datetime(2024, 10, 1, tzinfo=timezone.utc))
     assert sorted(a.slug for a in later.articles) == ["embargoed", "plain"]
     assert sorted(a.slug for a in later.expired) == ["expired", "expires-later"]
+
+
+def test_files_and_folders_starting_with_a_dot_or_an_underscore_are_skipped(tmp_path: Path) -> None:
+    for rel in ("post.md", "_index.md", "news/_index.md", "news/item.md", ".hidden.md", "_drafts/a.md",
+                ".git/x.md", "notes.txt", "image.png"):
+        write(tmp_path / rel, "---\ntitle: x\n---\n")
+    assert [f.rel for f in scan_content(tmp_path)] == ["news/item.md", "notes.txt", "post.md"]

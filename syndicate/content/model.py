@@ -13,7 +13,7 @@ from .chars import clean_text
 FRONT_MATTER_KEYS = (
     "title", "date", "updated", "id", "slug", "author", "authors", "tags", "summary", "image", "draft",
     # Publish state, as Jekyll, Hugo and Pelican write it (compared in lower case).
-    "published", "status", "publishdate", "expirydate",
+    "published", "status", "publishdate", "expirydate", "images",
 )
 
 

@@ -83,7 +83,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         authors=fields.authors(),
         tags=fields.tags(),
         summary=fields.text("summary") or None,
-        image=fields.url("image", url),
+        image=fields.url("image", url) or fields.first_url("images", url),
         draft=fields.flag("draft") or fields.unpublished(),
         publish_at=fields.later_date("publishdate", date, site.tz),
         expires_at=fields.later_date("expirydate", None, site.tz),
@@ -204,13 +204,21 @@ class _Fields:
         moment = self.date(name, tz) if name else None
         return moment if moment is not None and (after is None or moment > after) else None
 
+    def first_url(self, key: str, base: str) -> str | None:
+        """The first of a list of links (Hugo's ``images``), made absolute; None if there is none."""
+        value = self.meta.get(key)
+        if isinstance(value, list) and value and isinstance(value[0], str):
+            return self._join(key, value[0], base)
+        return self.url(key, base) if isinstance(value, str) else None
+
     def url(self, key: str, base: str) -> str | None:
         """A link, made absolute against ``base``; None if the key is not there."""
         value = self.text(key)
-        if not value:
-            return None
+        return self._join(key, value, base) if value else None
+
+    def _join(self, key: str, value: str, base: str) -> str:
         try:
-            return urljoin(base, value)
+            return urljoin(base, " ".join(clean_text(value).split()))
         except ValueError:  # "http://[::1", an IPv6 address not closed
             raise self.bad(key, f"is {value!r}, not a URL.") from None
 

@@ -21,8 +21,9 @@ _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a dev
 
 
 def scan_content(content_dir: Path) -> list[SourceFile]:
-    """Every article file under ``content_dir``, sorted by path, hidden files skipped; those that
-    must not be read carry the reason in ``refused``."""
+    """Every article file under ``content_dir``, sorted by path; files and folders whose names
+    start with ``.`` or ``_`` are skipped (Hugo's ``_index.md`` is a section's page, not an
+    article). Those that must not be read carry the reason in ``refused``."""
     found: list[SourceFile] = []
     root = str(content_dir)
     real_root = os.path.realpath(root)
@@ -31,7 +32,7 @@ def scan_content(content_dir: Path) -> list[SourceFile]:
         # The folder's path below the root, once (not per file: 10,000 relpath calls cost 0.1 s).
         prefix = "" if dirpath == root else os.path.relpath(dirpath, root).replace(os.sep, "/") + "/"
         for name in filenames:
-            if name.startswith(".") or not name.endswith(EXTENSIONS):
+            if name.startswith((".", "_")) or not name.endswith(EXTENSIONS):  # _index.md: a section page
                 continue
             full = os.path.join(dirpath, name)
             found.append(_look_at(full, prefix + name, real_root))
