@@ -118,8 +118,27 @@ def test_a_scheduled_article_is_published_by_the_first_build_after_its_time(
     assert "From the future" in (site / "output" / "feeds" / "rss.xml").read_text()
 
 
+def test_a_build_where_every_article_fails_keeps_the_live_feeds(runner: CliRunner, site: Path) -> None:
+    runner.invoke(main, ["build", *NOW])
+    feeds = {p: p.read_bytes() for p in (site / "output" / "feeds").rglob("*") if p.is_file()}
+    for path in (site / "content").rglob("*.*"):
+        path.write_bytes(b"\xff broken by a bulk edit\n")
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == ("error: content: no article could be published, so the feeds of the "
+                                              "last build were kept as they are. Fix the errors above and build "
+                                              "again.")
+    assert {p: p.read_bytes() for p in (site / "output" / "feeds").rglob("*") if p.is_file()} == feeds
+    # Once one article is right again, the feeds are built from what can be published.
+    write(site / "content" / "2026-11-01-fixed.md", "---\ntitle: Fixed\n---\nBack.\n")
+    again = runner.invoke(main, ["build", *NOW])
+    assert "Fixed" in (site / "output" / "feeds" / "rss.xml").read_text()
+    assert again.stdout.startswith("Read 8 article files: 1 published;")
+
+
 def test_an_article_past_its_expiry_date_leaves_the_feeds_at_the_next_build(runner: CliRunner, site: Path) -> None:
-    write(site / "content" / "2026-11-20-offer.md", "---\ntitle: Limited offer\nexpiryDate: 2026-11-29\n---\nSoon gone.\n")
+    write(site / "content" / "2026-11-20-offer.md",
+          "---\ntitle: Limited offer\nexpiryDate: 2026-11-29\n---\nSoon gone.\n")
     first = runner.invoke(main, ["build", *NOW])
     assert "Limited offer" in (site / "output" / "feeds" / "rss.xml").read_text()
     assert first.stdout.startswith("Read 8 article files: 6 published (1 draft, 1 scheduled held back);")

@@ -99,6 +99,16 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
         result.problems.extend(_renamed(result, store.articles(), config.content_shown))
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
+        previous = store.outputs()
+        failed = any(p.level == "error" for p in result.problems)
+        if not result.articles and failed and any(rel.startswith("feeds/") for rel in previous):
+            # Every article failed (front matter broken by a bulk edit, an encoding gone wrong):
+            # readers keep the feeds they have rather than get empty ones.
+            writer.keep({rel: size for rel, size in previous.items() if rel.startswith("feeds/")})
+            result.problems.append(Problem(config.content_shown, "no article could be published, so the feeds "
+                                           "of the last build were kept as they are. Fix the errors above and "
+                                           "build again."))
+            specs = []
         total = len(specs) * len(FORMATS)
         for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs)), 1):
             writer.write(rel, data)
