@@ -481,11 +481,8 @@ def _check_paths(root: Path, sections: dict[str, Any], name: str, text: str, pro
                         "file name. Name the database file, e.g. path = \"syndicate.db\".")
         return
 
-    def folder(section: str) -> Path:
-        return (root / (getattr(sections.get(section) or SECTIONS[section](), "dir"))).resolve()
-
-    content, output = folder("content"), folder("output")
-    state = (root / (sections.get("state") or StateConfig()).path).resolve()
+    content, output, state = ((root / paths[key]).resolve()
+                              for key in (("content", "dir"), ("output", "dir"), ("state", "path")))
 
     def inside(path: Path, parent: Path) -> bool:
         return path == parent or parent in path.parents

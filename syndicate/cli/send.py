@@ -58,7 +58,7 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
         reply = send_test(config, test_address, issue_number=issue)
         click.echo(f"Sent a test copy to {test_address} via {where}: {reply}")
         return
-    numbers = issues_to_send(config, issue) if not dry_run or config.newsletter.mode == "per_article" else [issue]
+    numbers = issues_to_send(config, issue)
     if dry_run:
         for number in numbers:
             chosen, pending, sent = plan_send(config, issue_number=number, include_new=include_new)

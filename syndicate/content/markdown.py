@@ -68,8 +68,7 @@ def _split_yaml(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     except ValueError as err:  # an integer of thousands of digits (Python's int limit), say
         raise ContentError(f"front matter has a value YAML cannot read ({err}). Quote it.", line=1) from None
     except RecursionError:
-        raise ContentError(f"front matter nests lists or mappings more than {MAX_FRONT_MATTER_DEPTH} deep.",
-                           line=1) from None
+        raise _too_deep("lists or mappings", line=1) from None
     except yaml.YAMLError as err:
         # An unclosed quote or bracket is reported where it opened (YAML notices it lines
         # later); any other mistake where the parser tripped over it.
@@ -79,8 +78,7 @@ def _split_yaml(data: bytes) -> tuple[dict[str, Any], str, bytes]:
         line = mark.line + 2 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         if "nesting depth" in problem:  # libyaml's own bound on [[[[…]]]]
-            raise ContentError(f"front matter nests lists or mappings more than {MAX_FRONT_MATTER_DEPTH} deep.",
-                               line=line) from err
+            raise _too_deep("lists or mappings", line=line) from err
         where = f" ({context} started on this line)" if unclosed else ""
         raise ContentError(
             f"front matter is not valid YAML: {problem}{where}. Quote values that hold ':' or '#'.",
@@ -108,8 +106,7 @@ def _split_toml(data: bytes) -> tuple[dict[str, Any], str, bytes]:
         raise ContentError(f"front matter is not valid TOML: {problem}.",
                            line=int(found.group(1)) + 1 if found else 1) from None
     except RecursionError:
-        raise ContentError(f"front matter nests tables or arrays more than {MAX_FRONT_MATTER_DEPTH} deep.",
-                           line=1) from None
+        raise _too_deep("tables or arrays", line=1) from None
     return meta, block, _after(data, end.end())
 
 
@@ -122,8 +119,7 @@ def _split_json(data: bytes) -> tuple[dict[str, Any], str, bytes]:
             _check_size(err.pos, "}")
         raise ContentError(f"front matter is not valid JSON: {err.msg}.", line=err.lineno) from None
     except RecursionError:
-        raise ContentError(f"front matter nests objects or arrays more than {MAX_FRONT_MATTER_DEPTH} deep.",
-                           line=1) from None
+        raise _too_deep("objects or arrays", line=1) from None
     if not isinstance(meta, dict):
         raise ContentError("JSON front matter must be an object, '{ \"title\": ... }'.", line=1)
     consumed = len(text[:end].encode("utf-8"))
@@ -159,6 +155,10 @@ def _after(data: bytes, end: int) -> bytes:
     """The body: what follows the line on which the front matter ends."""
     start = data.find(b"\n", end)
     return data[start + 1 :] if start != -1 else b""
+
+
+def _too_deep(things: str, *, line: int | None) -> ContentError:
+    return ContentError(f"front matter nests {things} more than {MAX_FRONT_MATTER_DEPTH} deep.", line=line)
 
 
 def _check_size(size: int, closing: str) -> None:

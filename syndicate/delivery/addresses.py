@@ -54,16 +54,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def safe_cell(value: str) -> str:
     """``value`` as a CSV cell that no spreadsheet runs as a formula (see FORMULA_STARTS)."""
-    if value.startswith(FORMULA_STARTS) or (value.startswith("'") and value[1:].lstrip("'").startswith(FORMULA_STARTS)):
-        return "'" + value
-    return value
+    return "'" + value if value.lstrip("'").startswith(FORMULA_STARTS) else value
 
 
 def restore_cell(cell: str) -> str:
     """The value :func:`safe_cell` wrote ``cell`` for."""
-    if cell.startswith("'") and cell[1:].lstrip("'").startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
+    return cell[1:] if cell.startswith("'") and cell.lstrip("'").startswith(FORMULA_STARTS) else cell
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,6 @@ class DeliveryReport:
     bounced: int = 0  # subscribers marked bounced by this run
     already_sent: int = 0  # by earlier runs
     not_included: int = 0  # active subscribers who joined after the send began
-    requeued: int = 0  # failed messages queued again by retry_failed
     retryable: int = 0  # failed after max_attempts deferrals, when the run ended: --retry-failed tries them
     seconds: float = 0.0
     interrupted: bool = False
@@ -150,7 +149,7 @@ def deliver_issue(
         try:
             if retry_failed:
                 with store.transaction():
-                    report.requeued = store.requeue_retryable(issue.number)
+                    store.requeue_retryable(issue.number)
             _deliver(store, issue, lease, report, config, include_new=include_new, clock=clock,
                      transport_factory=transport_factory, on_progress=on_progress, stop=stop,
                      wait_for_retries=wait_for_retries)

@@ -25,14 +25,18 @@ def run_schedule(config: Config, *, stop: threading.Event, clock: Clock = utc_no
 
     def job(name: str, newsletter: bool) -> None:
         started = time.monotonic()
+
+        def failed(message: str) -> None:
+            log.error("%s: failed after %.2f s: %s (will try again at the next tick)",
+                      name, time.monotonic() - started, message)
+
         try:
             report = run_once(config, clock=clock, stop=stop, newsletter=newsletter)
         except Busy as err:
             log.info("%s: skipped: %s", name, err.message)
             return
         except SyndicateError as err:
-            log.error("%s: failed after %.2f s: %s (will try again at the next tick)",
-                      name, time.monotonic() - started, err.message)
+            failed(err.message)
             return
         except Exception:  # noqa: BLE001 - a scheduler must outlive any one job
             log.exception("%s: crashed after %.2f s (will try again at the next tick)",
@@ -41,8 +45,7 @@ def run_schedule(config: Config, *, stop: threading.Event, clock: Clock = utc_no
         for problem in report.problems:
             log.warning("%s: %s", name, problem)
         for failure in report.failures:
-            log.error("%s: failed after %.2f s: %s (will try again at the next tick)",
-                      name, time.monotonic() - started, failure)
+            failed(failure)
         level = logging.INFO if report.did_something else logging.DEBUG
         log.log(level, "%s: %s in %.2f s", name, describe(report), time.monotonic() - started)
 
