@@ -73,6 +73,8 @@ class FeedsConfig:
     limit: int = _key(20, "Newest articles per feed; `0` puts every article in.")
     full_content: bool = _key(True, "Put the whole article in the feeds; `false` puts only the summary.")
     tag_feeds: bool = _key(True, "Also write a feed per tag under `feeds/tags/<tag>/`.")
+    id: str = _key("tag", "A new article's id, kept for good once given: `tag` (a `tag:` URI of the host, date "
+                          "and file name) or `url` (its first URL, as jekyll-feed and Hugo use).")
 
 
 @dataclass(frozen=True)
@@ -253,6 +255,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
         _check_delivery(sections.get("delivery") or DeliveryConfig(), name, text, problems)
         _check_schedule(sections.get("schedule") or ScheduleConfig(), name, text, problems)
         _check_ranges(sections, name, text, problems)
+        _check_choices(sections, name, text, problems)
         _check_text(sections.get("site") or SiteConfig(), sections.get("newsletter") or NewsletterConfig(),
                     name, text, problems)
         _check_sender(sections.get("newsletter") or NewsletterConfig(), name, text, problems)
@@ -367,11 +370,21 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", getattr(delivery, key)):
             problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is "
                             f"{getattr(delivery, key)!r}, not the name of an environment variable.")
-    choices = {"transport": ("file", "smtp"), "security": ("starttls", "ssl", "none")}
-    for key, allowed in choices.items():
-        value = getattr(delivery, key)
+
+
+#: The keys that take one of a few words: (section, key) → the words.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("feeds", "id"): ("tag", "url"),
+    ("delivery", "transport"): ("file", "smtp"),
+    ("delivery", "security"): ("starttls", "ssl", "none"),
+}
+
+
+def _check_choices(sections: dict[str, Any], name: str, text: str, problems: list[str]) -> None:
+    for (section, key), allowed in CHOICES.items():
+        value = getattr(sections.get(section) or SECTIONS[section](), key)
         if value not in allowed:
-            problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is {value!r}; use "
+            problems.append(f"{_where(name, text, section, key)}: '{section}.{key}' is {value!r}; use "
                             + " or ".join(repr(a) for a in allowed) + ".")
 
 

@@ -118,6 +118,7 @@ def facts(article: Article, warnings: list[ContentError]) -> dict:
         "draft": article.draft,
         "image": article.image,
         "format": article.format,
+        "undated": article.undated,
         "warnings": [problem_line(w) for w in warnings],
     }
 
@@ -139,7 +140,7 @@ def test_each_valid_file_parses_to_its_expected_fields(path: Path, rel: str) -> 
     case = read_case(path)
     assert case.get("Description") and case.get("Expect"), f"{rel}: say Description: and Expect:"
     expected = {"warnings": [], **json.loads(case["Expect"])}
-    article, warnings = parse_article(rel, path.read_bytes(), SITE)
+    article, warnings = parse_article(rel, path.read_bytes(), SITE, seen_at=NOW)  # NOW: the time first seen
     got = facts(article, warnings)
     assert set(expected) <= set(got), f"{rel}: unknown fields in Expect"
     assert {key: got[key] for key in expected} == expected

@@ -22,9 +22,9 @@ def test_a_new_database_is_created_in_wal_mode_at_the_latest_schema(tmp_path: Pa
 
 def test_first_seen_is_set_once_and_never_moves(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
-        assert store.record_articles([("a.md", "tag:x,2026:a", "h1")], T0) == 1
+        assert store.record_articles([("a.md", "tag:x,2026:a", "h1", None)], T0) == 1
         later = T0 + timedelta(days=3)
-        assert store.record_articles([("a.md", "tag:x,2026:a", "h2"), ("b.md", "tag:x,2026:b", "h3")], later) == 1
+        assert store.record_articles([("a.md", "tag:x,2026:a", "h2", None), ("b.md", "tag:x,2026:b", "h3", None)], later) == 1
         rows = store.articles()
     assert rows["a.md"] == {"id": "tag:x,2026:a", "digest": "h2", "first_seen": T0.isoformat(),
                             "last_seen": later.isoformat()}

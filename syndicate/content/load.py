@@ -4,13 +4,15 @@ scheduled articles set aside.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
 from .._parallel import map_batches
 from ..config import Config
 from ..errors import CannotStartError, ContentError, Problem
+from .identity import keep_stored_ids
 from .model import Article, LoadResult, SiteContext, SourceFile
 from .parse import parse_article
 from .scan import read_source, scan_content
@@ -26,8 +28,13 @@ def load_articles(
     now: datetime,
     display_root: str = "content",
     on_progress: Callable[[int], None] | None = None,
+    known: Mapping[str, Mapping[str, str]] | None = None,
 ) -> LoadResult:
     """Read and check every file; broken ones become problems, the rest articles.
+
+    ``known`` is what earlier builds recorded (``Store.articles()``: path → id, digest,
+    first_seen): an article keeps the id it was first given, and a scraped article with
+    no date keeps the time it was first seen (see :func:`keep_stored_ids`).
 
     Articles with ``draft: true`` (or ``published: false``, ``status: draft``), those dated
     (or with a ``publishDate``) after ``now`` and those whose ``expiryDate`` has passed are
@@ -35,23 +42,38 @@ def load_articles(
     path is kept.
     """
     files = list(files)
+    known = known or {}
     result = LoadResult(articles=[], files=files)
-    by_id: dict[str, str] = {}
-    by_url: dict[str, str] = {}
+    parsed: list[tuple[SourceFile, Article]] = []
     done = 0
-    for batch in map_batches(_read_batch, files, site, display_root):
+    for batch in map_batches(_read_batch, files, site, display_root, _first_seen(known), now):
         for source, article, problems in batch:
             result.problems.extend(problems)
             if article is not None:
-                _admit(article, source, result, by_id, by_url, display_root, now)
+                parsed.append((source, article))
         done += len(batch)
         if on_progress:
             on_progress(done)
+    kept = keep_stored_ids([a for _, a in parsed], {f.rel for f in files}, known)
+    by_id: dict[str, str] = {}
+    by_url: dict[str, str] = {}
+    for (source, _), article in zip(parsed, kept, strict=True):
+        _admit(article, source, result, by_id, by_url, display_root, now)
     return result
 
 
-def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
-                ) -> list[tuple[SourceFile, Article | None, list[Problem]]]:
+def _first_seen(known: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """When each known scraped file was first seen, by path and by ``sha256:`` digest."""
+    out: dict[str, str] = {}
+    for path, row in known.items():
+        if path.endswith(".txt"):
+            out[path] = row["first_seen"]
+            out.setdefault(f"sha256:{row['digest']}", row["first_seen"])
+    return out
+
+
+def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str, first_seen: dict[str, str],
+                now: datetime) -> list[tuple[SourceFile, Article | None, list[Problem]]]:
     """Read and parse each file: its article (None if broken) and its problems."""
     out: list[tuple[SourceFile, Article | None, list[Problem]]] = []
     for source in files:
@@ -60,7 +82,16 @@ def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str,
             out.append((source, None, [Problem(shown, source.refused)]))
             continue
         try:
-            article, warnings = parse_article(source.rel, read_source(source), site)
+            data = read_source(source)
+            seen = first_seen.get(source.rel) or (
+                source.rel.endswith(".txt") and first_seen.get(f"sha256:{hashlib.sha256(data).hexdigest()}"))
+            seen_at = datetime.fromisoformat(seen) if seen else now
+            article, warnings = parse_article(source.rel, data, site, seen_at=seen_at)
+            if article.undated and not seen:
+                warnings.append(ContentError(
+                    f"has no date, so it is published with the time syndicate first saw it "
+                    f"({now:%Y-%m-%d %H:%M %Z}), kept in the state database. To pin it, add a first line "
+                    f"'Date: {now:%Y-%m-%d}' above the title.", field="date"))
         except ContentError as err:
             out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:
@@ -100,13 +131,18 @@ def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict
 
 
 def site_context(config: Config) -> SiteContext:
-    return SiteContext(base_url=config.site.base_url, permalink=config.content.permalink, tz=config.tz)
+    return SiteContext(base_url=config.site.base_url, permalink=config.content.permalink, tz=config.tz,
+                       id_style=config.feeds.id)
 
 
 def read_content(config: Config, *, now: datetime, strict: bool = False,
                  files: list[SourceFile] | None = None,
-                 on_progress: ProgressCallback | None = None) -> LoadResult:
-    """Scan and load the content store; with ``strict`` an article with a warning is left out."""
+                 on_progress: ProgressCallback | None = None,
+                 known: Mapping[str, Mapping[str, str]] | None = None) -> LoadResult:
+    """Scan and load the content store; with ``strict`` an article with a warning is left out.
+
+    ``known``: the articles earlier builds recorded, whose ids (and first-seen times) are kept.
+    """
     if not config.content_dir.is_dir():
         raise CannotStartError(
             f"the content folder {config.content_shown!r} does not exist. Create it, or set "
@@ -115,7 +151,7 @@ def read_content(config: Config, *, now: datetime, strict: bool = False,
         files = scan_content(config.content_dir)
     progress = (lambda n: on_progress("read", n, len(files))) if on_progress else None
     result = load_articles(files, site_context(config), now=now, display_root=config.content_shown,
-                           on_progress=progress)
+                           on_progress=progress, known=known)
     if strict:
         bad = {p.path for p in result.problems if p.level == "warning"}
         result.problems = [replace(p, level="error") for p in result.problems]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
@@ -45,6 +45,8 @@ class Article:
     publish_at: datetime | None = None  # not before this (Hugo's publishDate), if later than date
     expires_at: datetime | None = None  # out of the feeds from this moment on (Hugo's expiryDate)
     digest: str = ""
+    fixed_id: bool = False  # the file sets its own ``id``: never replaced by the stored one
+    undated: bool = False  # dated by the time syndicate first saw it (a scraped file with no date)
 
     @property
     def body(self) -> str:
@@ -79,6 +81,12 @@ class LoadResult:
         """Every article read without error: published, drafts, scheduled and expired."""
         return self.articles + self.drafts + self.scheduled + self.expired
 
+    def records(self) -> Iterator[tuple[str, str, str, datetime | None]]:
+        """What the state database keeps of each article seen: path, id, digest, and the
+        first-seen time that dates an undated one (None: the time of this build)."""
+        for a in self.seen:
+            yield a.path, a.id, a.digest, a.date if a.undated else None
+
 
 @dataclass(frozen=True)
 class SiteContext:
@@ -87,6 +95,7 @@ class SiteContext:
     base_url: str
     permalink: str
     tz: tzinfo
+    id_style: str = "tag"  # a new article's id: a tag: URI, or ("url") its first URL
 
     @property
     def host(self) -> str:

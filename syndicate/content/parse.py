@@ -21,11 +21,15 @@ from .model import FRONT_MATTER_KEYS, Article, Author, SiteContext
 from .text import split_text
 
 
-def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Article, list[ContentError]]:
+def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
+                  seen_at: datetime | None = None) -> tuple[Article, list[ContentError]]:
     """Parse one file's bytes into an Article and the warnings found on the way.
 
     :param rel_path: the path under the content folder, posix-style; it gives the
         format, and the date and slug when the file does not.
+    :param seen_at: when syndicate first saw the file: the date of a scraped ``.txt``
+        article that has none (the article is then ``undated``). Without it such a
+        file is refused.
     :raises ContentError: the file cannot be published; the message says why and how
         to fix it.
     """
@@ -51,11 +55,12 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
                              if fmt == "markdown" else "The first line of the file is the title.")
     name_date, name_slug = _from_file_name(rel_path)
     date = fields.date("date", site.tz)
-    if date is None:
+    undated = False
+    if date is None and name_date is None and fmt == "text" and seen_at is not None:
+        date, undated = seen_at, True
+    elif date is None:
         if name_date is None:
-            raise fields.missing(
-                "date", "Add 'date: YYYY-MM-DD' (or a date-time with an offset), "
-                "or start the file name with the date, like 2024-05-01-my-post.md.")
+            raise fields.missing("date", _DATE_HINT[fmt])
         date = datetime.combine(name_date, datetime.min.time(), site.tz)
         if not in_range(date):
             raise fields.bad("date", f"is {name_date.isoformat()!r} (from the file name), outside the years "
@@ -71,7 +76,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
     raw_id = fields.text("id")
     url = article_url(site, date, slug, raw_id)
     article = Article(
-        id=article_id(site, date, id_name, raw_id),
+        id=url if site.id_style == "url" and not raw_id else article_id(site, date, id_name, raw_id),
         slug=slug,
         title=title,
         date=date,
@@ -88,9 +93,18 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext) -> tuple[Articl
         publish_at=fields.later_date("publishdate", date, site.tz),
         expires_at=fields.later_date("expirydate", None, site.tz),
         digest=digest,
+        fixed_id=bool(raw_id),
+        undated=undated,
     )
     return article, warnings
 
+
+_DATE_HINT = {
+    "markdown": "Add 'date: YYYY-MM-DD' (or a date-time with an offset), "
+                "or start the file name with the date, like 2024-05-01-my-post.md.",
+    "text": "Add a line 'Date: 2025-12-14' (or 'Published: 14 Dec 2025 10:32 GMT') above the title, "
+            "or start the file name with the date, like 2025-12-14-my-story.txt.",
+}
 
 
 

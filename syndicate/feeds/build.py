@@ -61,10 +61,11 @@ class BuildReport:
 def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
-    result = read_content(config, now=now, strict=strict, on_progress=on_progress)
-    if config.state_path.is_file():  # the renamed-file warnings a build would give
+    known = {}
+    if config.state_path.is_file():  # the ids a build would keep
         with Store(config.state_path) as store:
-            result.problems.extend(_renamed(result, store.articles(), config.content_shown))
+            known = store.articles()
+    result = read_content(config, now=now, strict=strict, on_progress=on_progress, known=known)
     count = sum(1 for _ in build_feeds(plan_feeds(result.articles, config), config))
     try:  # the templates: render an issue of the newest articles, as a first issue would be
         env = template_env(config.templates_dir)
@@ -95,8 +96,8 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
             report.up_to_date, report.written, report.removed = True, 0, 0
             return report
 
-        result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress)
-        result.problems.extend(_renamed(result, store.articles(), config.content_shown))
+        result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
+                              known=store.articles())
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         previous = store.outputs()
@@ -125,31 +126,12 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
         report.written, report.removed = len(writer.changed), len(removed)
         report.preview = (preview.number, len(preview.article_ids)) if preview else None
         with store.transaction():
-            store.record_articles(((a.path, a.id, a.digest) for a in result.seen), now)
+            store.record_articles(result.records(), now)
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")
             store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
         return report
-
-
-def _renamed(result: LoadResult, known: dict[str, dict[str, str]], shown: str) -> list[Problem]:
-    """A warning for each article that is an earlier file renamed, if its id changed with it."""
-    paths = {a.path for a in result.seen}
-    gone = {row["digest"]: (path, row["id"]) for path, row in known.items() if path not in paths}
-    problems = []
-    for article in result.seen:
-        if article.path in known or article.digest not in gone:
-            continue
-        old_path, old_id = gone[article.digest]
-        if old_id != article.id:
-            problems.append(Problem(
-                f"{shown}/{article.path}",
-                f"looks like {shown}/{old_path} renamed, and its id changed from {old_id!r} to "
-                f"{article.id!r}: feed readers will show it again as new. To keep the old id, add "
-                f"'id: {old_id}' to its front matter.",
-                level="warning"))
-    return problems
 
 
 def _report(result: LoadResult, *, feeds: int) -> BuildReport:

@@ -209,6 +209,8 @@ def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[s
     for article in spec.articles if entries else ():
         fe = fg.add_entry(order="append")
         fe.id(article.id)
+        if article.id == article.url:  # a URL id (``[feeds] id = "url"``) is the permalink
+            fe.guid(article.id, permalink=True)
         fe.title(article.title)
         fe.link(href=article.url)
         # <description> is HTML to every reader; the summary is plain text, so escape it.

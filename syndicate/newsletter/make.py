@@ -85,10 +85,10 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
     records nothing. With ``preview``, the next issue is rendered to
     ``newsletters/next/`` and nothing is recorded.
     """
-    result = read_content(config, now=now, strict=strict)
     env = template_env(config.templates_dir)
     writer = Writer(config.output_dir)
     with Store(config.state_path) as store:
+        result = read_content(config, now=now, strict=strict, known=store.articles())
         issues = store.issues()
         report = NewsletterReport(problems=list(result.problems),
                                   last_number=issues[-1].number if issues else 0)
@@ -102,7 +102,7 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
             return report
         rendered = [render_issue(plan, config, env, nonce=new_nonce()) for plan in plans]
         with store.transaction():
-            store.record_articles(((a.path, a.id, a.digest) for a in result.seen), now)
+            store.record_articles(result.records(), now)
             for issue, _ in rendered:
                 store.record_issue(issue, now, auto_send=auto_send)
             store.cover(backlog, now)

@@ -11,10 +11,10 @@ from .database import Database
 class ArticleRecords(Database):
     """The articles seen and the files written (mixed into :class:`~syndicate.state.Store`)."""
 
-    def record_articles(self, seen: Iterable[tuple[str, str, str]], now: datetime) -> int:
-        """Record (path, id, digest) for every article read; returns how many are new.
+    def record_articles(self, seen: Iterable[tuple[str, str, str, datetime | None]], now: datetime) -> int:
+        """Record (path, id, digest, first_seen) for every article read; returns how many are new.
 
-        ``first_seen`` is set once, the first time a path is seen, and never moved.
+        ``first_seen`` (None: ``now``) is set once, the first time a path is seen, and never moved.
         """
         stamp = now.isoformat()
         before = self.db.execute("SELECT count(*) FROM article").fetchone()[0]
@@ -22,7 +22,7 @@ class ArticleRecords(Database):
             "INSERT INTO article(path, id, digest, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET id = excluded.id, digest = excluded.digest, "
             "last_seen = excluded.last_seen",
-            [(path, id_, digest, stamp, stamp) for path, id_, digest in seen],
+            [(path, id_, digest, (first or now).isoformat(), stamp) for path, id_, digest, first in seen],
         )
         return self.db.execute("SELECT count(*) FROM article").fetchone()[0] - before
 
