@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import keyword
 import math
 import os
 import re
@@ -54,8 +55,10 @@ class SiteConfig:
 @dataclass(frozen=True)
 class ContentConfig:
     dir: str = _key("content", "Folder of articles (`*.md` and `*.txt`), searched recursively.")
-    permalink: str = _key("/{year}/{month}/{slug}/",
-                          "Article URL path under `base_url`; fields `{year}` `{month}` `{day}` `{slug}` `{id}`.")
+    permalink: str = _key("", "Article URL path under `base_url`, with fields like `{year}` `{month}` `{slug}` (see "
+                              "*Links*); empty: the `import` tool's default, else `/{year}/{month}/{slug}/`.")
+    import_: str = _key("", "The tool the posts come from, whose keys and URL rules they follow: `hugo`, `jekyll`, "
+                            "`pelican`, `zola` (empty: syndicate's own). See *Moving a site over*.")
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
 
 def _section(cls: type, section: str, values: dict[str, Any], name: str, text: str,
              problems: list[str]) -> Any:
-    known = {f.name: f for f in dataclasses.fields(cls)}
+    known = {key_name(f.name): f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
         where = _where(name, text, section, key)
@@ -281,8 +284,13 @@ def _section(cls: type, section: str, values: dict[str, Any], name: str, text: s
                 f"{where}: '{section}.{key}' must be {_TYPE_WORDS[expected]}, not {value!r}."
             )
             continue
-        kwargs[key] = value
+        kwargs[known[key].name] = value
     return cls(**kwargs)
+
+
+def key_name(attr: str) -> str:
+    """The TOML key of a config attribute: ``import_`` (``import`` is a Python word) is ``import``."""
+    return attr.rstrip("_")
 
 
 _TYPE_WORDS = {"str": "a string in quotes", "int": "a whole number", "bool": "true or false",
@@ -327,16 +335,19 @@ def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str
         )
     if not site.title.strip():
         problems.append(f"{_where(name, text, 'site', 'title')}: 'site.title' is empty. Give the site a name.")
-    unknown = set(re.findall(r"{(\w*)}", content.permalink)) - {"year", "month", "day", "slug", "id"}
-    if unknown or "{slug}" not in content.permalink and "{id}" not in content.permalink:
+    from .content.dialects import PERMALINK_FIELDS, permalink_pattern
+
+    pattern = permalink_pattern(content.permalink)
+    fields = set(re.findall(r"{(\w*)[:}]", pattern))
+    if content.permalink and (fields - PERMALINK_FIELDS or not fields & {"slug", "title", "id", "filename"}):
         problems.append(
             f"{_where(name, text, 'content', 'permalink')}: 'content.permalink' is "
-            f"{content.permalink!r}; use the fields {{year}} {{month}} {{day}} {{slug}} {{id}}, "
-            "with {slug} or {id} in it so that every article gets its own URL."
+            f"{content.permalink!r}; use the fields {{year}} {{month}} {{day}} {{slug}} {{id}} {{section}} {{path}} "
+            "(see the README, Links), with {slug} or {id} in it so that every article gets its own URL."
         )
         return
     try:
-        content.permalink.format(year="2026", month="01", day="01", slug="s", id="i")
+        pattern.format(**dict.fromkeys(PERMALINK_FIELDS, "x"))
     except (ValueError, KeyError, IndexError, AttributeError):
         problems.append(f"{_where(name, text, 'content', 'permalink')}: 'content.permalink' is "
                         f"{content.permalink!r}, which cannot be filled in: write each field as {{slug}}, and a "
@@ -375,6 +386,7 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
 #: The keys that take one of a few words: (section, key) → the words.
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("feeds", "id"): ("tag", "url"),
+    ("content", "import"): ("", "hugo", "jekyll", "pelican", "zola"),
     ("delivery", "transport"): ("file", "smtp"),
     ("delivery", "security"): ("starttls", "ssl", "none"),
 }
@@ -382,7 +394,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 
 def _check_choices(sections: dict[str, Any], name: str, text: str, problems: list[str]) -> None:
     for (section, key), allowed in CHOICES.items():
-        value = getattr(sections.get(section) or SECTIONS[section](), key)
+        value = getattr(sections.get(section) or SECTIONS[section](), key + "_" * keyword.iskeyword(key))
         if value not in allowed:
             problems.append(f"{_where(name, text, section, key)}: '{section}.{key}' is {value!r}; use "
                             + " or ".join(repr(a) for a in allowed) + ".")
@@ -553,7 +565,7 @@ def iter_keys() -> list[tuple[str, str, Any, str]]:
     rows = []
     for section, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
-            rows.append((section, f.name, f.default, f.metadata["doc"]))
+            rows.append((section, key_name(f.name), f.default, f.metadata["doc"]))
     return rows
 
 

@@ -17,7 +17,7 @@ def test_no_config_file_gives_the_defaults_that_build_the_sample(tmp_path: Path)
     assert config.source is None
     assert config.site.base_url == "https://example.com/"
     assert config.content.dir == "content"
-    assert config.content.permalink == "/{year}/{month}/{slug}/"
+    assert config.content.permalink == ""  # the import tool's default, else /{year}/{month}/{slug}/
     assert config.output.dir == "output"
     assert config.state.path == "syndicate.db"
     assert (config.feeds.limit, config.feeds.full_content, config.feeds.tag_feeds) == (20, True, True)
@@ -61,9 +61,16 @@ def test_relative_paths_start_at_the_config_files_folder(tmp_path: Path) -> None
         ('[site]\ntimezone = "Europe/Berln"\n',
          "line 2: 'site.timezone' is 'Europe/Berln', not an IANA time zone such as "
          "'Europe/Berlin' or 'UTC'. Did you mean 'Europe/Berlin'?"),
-        ('[content]\npermalink = "/{year}/{title}/"\n',
-         "line 2: 'content.permalink' is '/{year}/{title}/'; use the fields {year} {month} {day} "
-         "{slug} {id}, with {slug} or {id} in it so that every article gets its own URL."),
+        ('[content]\npermalink = "/{year}/{name}/"\n',
+         "line 2: 'content.permalink' is '/{year}/{name}/'; use the fields {year} {month} {day} "
+         "{slug} {id} {section} {path} (see the README, Links), with {slug} or {id} in it so that every "
+         "article gets its own URL."),
+        ('[content]\npermalink = "/:year/:month/"\n',
+         "line 2: 'content.permalink' is '/:year/:month/'; use the fields {year} {month} {day} "
+         "{slug} {id} {section} {path} (see the README, Links), with {slug} or {id} in it so that every "
+         "article gets its own URL."),
+        ('[content]\nimport = "wordpress"\n',
+         "line 2: 'content.import' is 'wordpress'; use '' or 'hugo' or 'jekyll' or 'pelican' or 'zola'."),
         ('site = "x"\n',
          "'site' must be a table, written [site]."),
     ],

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .model import Article, SiteContext
 
@@ -52,13 +52,9 @@ def article_id(site: SiteContext, date: datetime, slug: str, raw_id: str) -> str
     return f"tag:{site.host},{date:%Y-%m-%d}:{name}"
 
 
-def article_url(site: SiteContext, date: datetime, slug: str, raw_id: str) -> str:
-    local = date.astimezone(site.tz)
-    path = site.permalink.format(
-        year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}",
-        slug=slug, id=slugify(raw_id) or slug,
-    )
-    return site.base_url.rstrip("/") + "/" + quote(path.lstrip("/"), safe="/-._~")
+def article_url(site: SiteContext, path: str) -> str:
+    """``path`` (a permalink filled in) under the site's base URL, percent-encoded."""
+    return site.base_url.rstrip("/") + "/" + quote(unquote(path.lstrip("/")), safe="/-._~!$&'()*+,;=:@")
 
 
 def keep_stored_ids(articles: Sequence[Article], present: Collection[str],

@@ -132,7 +132,7 @@ def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict
 
 def site_context(config: Config) -> SiteContext:
     return SiteContext(base_url=config.site.base_url, permalink=config.content.permalink, tz=config.tz,
-                       id_style=config.feeds.id)
+                       id_style=config.feeds.id, dialect=config.content.import_)
 
 
 def read_content(config: Config, *, now: datetime, strict: bool = False,

@@ -14,6 +14,11 @@ FRONT_MATTER_KEYS = (
     "title", "date", "updated", "id", "slug", "author", "authors", "tags", "summary", "image", "draft",
     # Publish state, as Jekyll, Hugo and Pelican write it (compared in lower case).
     "published", "status", "publishdate", "expirydate", "images",
+    # The same things under the names the generators give them (see the README's key table).
+    "lastmod", "last_modified_at", "modified", "description", "excerpt", "excerpt_separator", "cover",
+    "categories", "category", "taxonomies",
+    # URLs, with [content] import: Hugo's url, Jekyll's permalink, Zola's path; aliases (old URLs).
+    "url", "permalink", "path", "aliases",
 )
 
 
@@ -35,7 +40,7 @@ class Article:
     updated: datetime
     url: str
     path: str
-    format: str  # "markdown" or "text"
+    format: str  # "markdown", "text", or "html" (a Hugo content file written in HTML)
     source: bytes = field(repr=False)  # the body as written, UTF-8 (compact for 10,000s of articles)
     authors: tuple[Author, ...] = ()
     tags: tuple[str, ...] = ()
@@ -47,6 +52,7 @@ class Article:
     digest: str = ""
     fixed_id: bool = False  # the file sets its own ``id``: never replaced by the stored one
     undated: bool = False  # dated by the time syndicate first saw it (a scraped file with no date)
+    excerpt_separator: str | None = None  # the body up to this is the summary (default: ``<!--more-->``)
 
     @property
     def body(self) -> str:
@@ -96,6 +102,7 @@ class SiteContext:
     permalink: str
     tz: tzinfo
     id_style: str = "tag"  # a new article's id: a tag: URI, or ("url") its first URL
+    dialect: str = ""  # [content] import: the tool whose rules the files follow ("" for syndicate's own)
 
     @property
     def host(self) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html as htmllib
 import re
 import textwrap
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import cmarkgfm
@@ -61,6 +62,8 @@ def render_html(article: Article) -> str:
     :data:`~syndicate.content.limits.MAX_HTML_DEPTH` deep."""
     if article.format == "text":
         raw = "".join(f"<p>{htmllib.escape(p, quote=False)}</p>\n" for p in article.body.split("\n\n") if p)
+    elif article.format == "html":
+        raw = _CHARACTER_REF.sub(_drop_bad_reference, article.body)
     else:
         body = _CHARACTER_REF.sub(_drop_bad_reference, article.body) if "&#" in article.body else article.body
         try:
@@ -97,19 +100,37 @@ _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
 
 
 def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY_WORDS) -> str:
-    """The front matter ``summary``, else the first paragraph as plain text, cut near ``words``."""
+    """The front matter ``summary`` (or ``description``, ``excerpt``); else the part before
+    ``<!--more-->`` (or the ``excerpt_separator``), else the first paragraph, as plain text cut near
+    ``words``; a body with no paragraph gives its first block of text (a list item, a heading)."""
     if article.summary:
         return article.summary
     if article.format == "text":
         first = next((p for p in article.body.split("\n\n") if p.strip()), "")
-    else:
-        html = render_html(article) if html is None else html
-        first = ""
-        for m in _PARAGRAPH.finditer(html):
-            first = htmllib.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", m.group(1)))).strip()
-            if first:
-                break
+        return truncate_words(" ".join(first.split()), words)
+    body = article.body
+    cut = body.find(article.excerpt_separator) if article.excerpt_separator else -1
+    if cut < 0 and "more" in body:
+        m = _MORE.search(body)
+        cut = m.start() if m else -1
+    if cut > 0:
+        lead = render_html(replace(article, source=body[:cut].encode("utf-8")))
+        text = " ".join(html_to_text(lead, page_url=article.url, width=10**6).split())
+        if text:
+            return truncate_words(text, words * 3)  # the author's own cut: kept whole unless very long
+    html = render_html(article) if html is None else html
+    first = ""
+    for m in _PARAGRAPH.finditer(html):
+        first = htmllib.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", m.group(1)))).strip()
+        if first:
+            break
+    if not first:  # no paragraph: a list, a heading, a table
+        first = next((line.lstrip("-> ").strip() for line in html_to_text(html, page_url=article.url, width=10**6)
+                      .splitlines() if line.strip(" ->")), "")
     return truncate_words(" ".join(first.split()), words)
+
+
+_MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
 
 
 def truncate_words(text: str, words: int) -> str:
