@@ -18,6 +18,7 @@ import re
 import textwrap
 import tomllib
 import zoneinfo
+from datetime import datetime
 from dataclasses import dataclass, field
 from email.utils import formataddr
 from pathlib import Path
@@ -347,7 +348,7 @@ def _check_values(site: SiteConfig, content: ContentConfig, name: str, text: str
         )
         return
     try:
-        pattern.format(**dict.fromkeys(PERMALINK_FIELDS, "x"))
+        pattern.format(**{**dict.fromkeys(PERMALINK_FIELDS, "x"), "date": datetime(2026, 1, 2)})
     except (ValueError, KeyError, IndexError, AttributeError):
         problems.append(f"{_where(name, text, 'content', 'permalink')}: 'content.permalink' is "
                         f"{content.permalink!r}, which cannot be filled in: write each field as {{slug}}, and a "

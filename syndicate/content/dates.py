@@ -4,7 +4,8 @@ Each form is a small parser, tried in order (as feedparser does); the first that
 text wins. A date without an offset is in the site's time zone.
 
 - ISO 8601: ``2025-12-14``, ``2025-12-14T10:32:00+01:00`` (and a space for the ``T``);
-- Jekyll's: ``2023-01-29 18:30:22 -0800``; Pelican's lenient ``2014-06-06 2:00``;
+- Jekyll's: ``2023-01-29 18:30:22 -0800``; Pelican's lenient ``2014-06-06 2:00``, ``2020-12-2``;
+- the C ``date`` form: ``Fri Sep  3 11:21:31 CEST 2021`` (a zone abbreviation with one meaning);
 - RFC 2822 (mail, RSS): ``Sun, 14 Dec 2025 10:32:00 +0000``, ``14 Dec 2025 10:32 GMT``;
 - news sites': ``14 Dec 2025``, ``14 December 2025``, ``December 14, 2025``,
   ``Dec. 14, 2025, 10:32``, each with an optional time and zone (``GMT``, ``UTC``, ``Z``,
@@ -53,16 +54,43 @@ def _iso(text: str) -> datetime | None:
         return None
 
 
-_JEKYLL = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?\s*([+-]\d{2}:?\d{2}|Z)?")
+# Ruby's Time.parse, which Jekyll uses, reads these too: a month or day of one digit, "00:10::00",
+# and the year said twice ("2023-01-29 18:30:22 2023 -0800", as Time#to_s once wrote it).
+_JEKYLL = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?:::?(\d{2}))?(?:\.\d+)?)?"
+                     r"(?:\s+(\d{4}))?\s*([+-]\d{2}:?\d{2}|Z)?")
 
 
 def _generator(text: str) -> datetime | None:
-    """Jekyll's ``2023-01-29 18:30:22 -0800`` and Pelican's ``2014-06-06 2:00``."""
+    """Jekyll's ``2023-01-29 18:30:22 -0800`` and Pelican's ``2014-06-06 2:00`` and ``2020-12-2``."""
     match = _JEKYLL.fullmatch(text)
     if match is None:
         return None
-    year, month, day, hour, minute, second, zone = match.groups()
-    return _make(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), zone)
+    year, month, day, hour, minute, second, again, zone = match.groups()
+    if again and again != year:
+        return None
+    return _make(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), zone)
+
+
+#: Zone abbreviations that mean one offset (IST, say, means three: not read).
+ZONE_NAMES = {"CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1, "BST": 1,
+              "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}
+
+_CTIME = re.compile(r"(?:[A-Za-z]{3},?\s+)?(?P<month>[A-Za-z]{3})\s+(?P<day>\d{1,2})\s+(?P<hour>\d{1,2}):"
+                    r"(?P<minute>\d{2}):(?P<second>\d{2})\s+(?:(?P<zone>[A-Z]{3,4}|[+-]\d{4})\s+)?(?P<year>\d{4})")
+
+
+def _ctime(text: str) -> datetime | None:
+    """The C and Unix ``date`` form, ``Fri Sep  3 11:21:31 CEST 2021``."""
+    match = _CTIME.fullmatch(text)
+    if match is None or match["month"].lower() not in MONTHS:
+        return None
+    zone = match["zone"]
+    if zone in ZONE_NAMES:
+        zone = f"{ZONE_NAMES[zone]:+03d}:00"
+    elif zone and zone not in ("UTC", "GMT") and zone[0] not in "+-":
+        return None
+    return _make(int(match["year"]), MONTHS[match["month"].lower()], int(match["day"]), int(match["hour"]),
+                 int(match["minute"]), int(match["second"]), zone)
 
 
 def _rfc2822(text: str) -> datetime | None:
@@ -109,4 +137,4 @@ def _make(year: int, month: int, day: int, hour: int, minute: int, second: int, 
 
 
 #: The forms, tried in order.
-FORMS: tuple[Callable[[str], datetime | None], ...] = (_iso, _generator, _rfc2822, _news)
+FORMS: tuple[Callable[[str], datetime | None], ...] = (_iso, _generator, _rfc2822, _news, _ctime)

@@ -47,7 +47,7 @@ def permalink_pattern(raw: str) -> str:
 def _pretty(text: str) -> str:
     """Jekyll's ``slugify(mode: "pretty", cased: true)``: runs of anything but letters, digits and
     ``._~!$&'()+,;=@`` become one ``-``, none at either end; case kept."""
-    return re.sub(r"[^\w.~!$&'()+,;=@]+|_+", "-", text).strip("-")
+    return re.sub(r"[^\w.~!$&'()+,;=@]+", "-", text).strip("-")
 
 
 def _pelican(text: str) -> str:
@@ -84,6 +84,7 @@ class Dialect:
     tag_separator: str = r"\s*,\s*"  # how a string of tags is split
     url_key: str = ""  # the key that sets a post's whole URL path: Hugo url, Jekyll permalink, Zola path
     lower_case_urls: bool = False  # Hugo lowercases every URL path
+    own_zone_urls: bool = False  # Hugo fills a permalink's date in the date's own offset, not the site's zone
 
     def feed_id(self, style: str, url: str, path: str, slug: str, host: str, day: str) -> str | None:
         """The id this tool's feeds give a post (``style`` is ``[feeds] id``); None: syndicate's own."""
@@ -98,7 +99,8 @@ NATIVE = Dialect("", "/{year}/{month}/{slug}/", slugify, tag_separator=r"\s*,\s*
 
 DIALECTS = {
     "": NATIVE,
-    "hugo": Dialect("hugo", "/{path}/{slug}/", _hugo, slug_key=_hugo, url_key="url", lower_case_urls=True),
+    "hugo": Dialect("hugo", "/{path}/{slug}/", _hugo, slug_key=_hugo, url_key="url", lower_case_urls=True,
+                    own_zone_urls=True),
     "jekyll": Dialect("jekyll", "/{categories}/{year}/{month}/{day}/{slug}{output_ext}", _pretty, slug_key=_pretty,
                       tag_separator=r"\s+", url_key="permalink"),
     "pelican": Dialect("pelican", "/{slug}.html", _pelican, slug_key=lambda s: s, slug_from_title=True),

@@ -40,8 +40,8 @@ class KeyLines:
 def typos(meta: dict[str, Any]) -> list[tuple[str, str]]:
     found = []
     for key in meta:
-        if key.lower() in FRONT_MATTER_KEYS:
-            continue
+        if key.lower() in FRONT_MATTER_KEYS or set(re.split(r"[_-]", key.lower())) & set(FRONT_MATTER_KEYS):
+            continue  # og_image, image_alt: a key of its own that contains a known one
         close = difflib.get_close_matches(key.lower(), FRONT_MATTER_KEYS, n=1, cutoff=0.75)
         if close and close[0] not in meta:
             found.append((key, close[0]))

@@ -126,7 +126,7 @@ def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date
             return fields.link(dialect.url_key, url_key, site.base_url) or url_key
         path = url_key if dialect.name == "hugo" else "/" + url_key.strip("/") + "/"
         return article_url(site, path)
-    local = date.astimezone(site.tz)
+    local = date if dialect.own_zone_urls else date.astimezone(site.tz)
     folder = str(PurePosixPath(rel_path).parent)
     if PurePosixPath(rel_path).stem == "index":  # a page bundle: the folder is the article
         folder = str(PurePosixPath(folder).parent)

@@ -16,6 +16,7 @@ from .limits import MAX_FILE_BYTES
 from .model import SourceFile
 
 EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
+BUNDLE_INDEXES = frozenset(f"index{ext}" for ext in EXTENSIONS)
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket",
           stat.S_IFDIR: "a folder"}
 
@@ -23,7 +24,8 @@ _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a dev
 def scan_content(content_dir: Path) -> list[SourceFile]:
     """Every article file under ``content_dir``, sorted by path; files and folders whose names
     start with ``.`` or ``_`` are skipped (Hugo's ``_index.md`` is a section's page, not an
-    article). Those that must not be read carry the reason in ``refused``."""
+    article), and so is everything in a page bundle (a folder with an ``index.md``) but its
+    index. Those that must not be read carry the reason in ``refused``."""
     found: list[SourceFile] = []
     root = str(content_dir)
     real_root = os.path.realpath(root)
@@ -31,6 +33,10 @@ def scan_content(content_dir: Path) -> list[SourceFile]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
         # The folder's path below the root, once (not per file: 10,000 relpath calls cost 0.1 s).
         prefix = "" if dirpath == root else os.path.relpath(dirpath, root).replace(os.sep, "/") + "/"
+        index = sorted(n for n in filenames if n in BUNDLE_INDEXES)
+        if prefix and index:  # a page bundle: the index is the article, the rest its images and files
+            dirnames[:] = []
+            filenames = index[:1]
         for name in filenames:
             if name.startswith((".", "_")) or not name.endswith(EXTENSIONS):  # _index.md: a section page
                 continue
