@@ -46,7 +46,7 @@ NOW_ARG = ["--now", NOW.isoformat()]
 
 # -- the case files ---------------------------------------------------------------------
 
-_CASE_KEYS = ("Description", "Expect", "Xfail")
+_CASE_KEYS = ("Description", "Site", "Expect", "Xfail")
 
 
 def read_case(path: Path) -> dict[str, str]:
@@ -61,7 +61,7 @@ def read_case(path: Path) -> dict[str, str]:
         lines = sidecar.read_text(encoding="utf-8").splitlines()
     else:
         lines = path.read_bytes().decode("utf-8-sig", errors="replace").splitlines()
-        if lines and lines[0].strip() == "---":
+        if lines and lines[0].strip() in ("---", "+++"):
             head = []
             for line in lines[1:]:
                 if not line.startswith("#"):
@@ -85,7 +85,7 @@ def read_case(path: Path) -> dict[str, str]:
 
 
 def case_params(folder: Path) -> list:
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt"))
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".html"))
     params = []
     for path in paths:
         rel = path.relative_to(folder).as_posix()
@@ -141,6 +141,20 @@ def test_each_valid_file_parses_to_its_expected_fields(path: Path, rel: str) -> 
     assert case.get("Description") and case.get("Expect"), f"{rel}: say Description: and Expect:"
     expected = {"warnings": [], **json.loads(case["Expect"])}
     article, warnings = parse_article(rel, path.read_bytes(), SITE, seen_at=NOW)  # NOW: the time first seen
+    got = facts(article, warnings)
+    assert set(expected) <= set(got), f"{rel}: unknown fields in Expect"
+    assert {key: got[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(("path", "rel"), case_params(CASES / "import"))
+def test_each_tool_s_file_gives_what_that_tool_publishes(path: Path, rel: str) -> None:
+    """``import/*``: as ``valid/*``, parsed with ``[content] import`` and the settings in ``Site:``
+    (SiteContext fields: dialect, permalink, id_style)."""
+    case = read_case(path)
+    assert case.get("Description") and case.get("Expect") and case.get("Site"), f"{rel}: say Description:, Site:, Expect:"
+    site = dataclasses.replace(SITE, **{"permalink": "", **json.loads(case["Site"])})
+    expected = {"warnings": [], **json.loads(case["Expect"])}
+    article, warnings = parse_article(rel, path.read_bytes(), site, seen_at=NOW)
     got = facts(article, warnings)
     assert set(expected) <= set(got), f"{rel}: unknown fields in Expect"
     assert {key: got[key] for key in expected} == expected

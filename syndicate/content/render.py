@@ -115,7 +115,7 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
         cut = m.start() if m else -1
     if cut > 0:
         lead = render_html(replace(article, source=body[:cut].encode("utf-8")))
-        text = " ".join(html_to_text(lead, page_url=article.url, width=10**6).split())
+        text = " ".join(htmllib.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", _FOOTNOTE_REF.sub("", lead)))).split())
         if text:
             return truncate_words(text, words * 3)  # the author's own cut: kept whole unless very long
     html = render_html(article) if html is None else html
@@ -131,6 +131,8 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
 
 
 _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
+
+_BLOCK_TAG = re.compile(r"</?(?:p|div|li|ul|ol|h[1-6]|br|tr|td|th|blockquote|pre|figure|figcaption)\b[^>]*>")
 
 
 def truncate_words(text: str, words: int) -> str:
