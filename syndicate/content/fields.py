@@ -149,15 +149,20 @@ class Fields:
             self.warnings.append(self.bad(key, f"is {value!r}, which {err}; it was left out of the feeds."))
             return None
 
-    def tags(self, separator: str = r"\s*,\s*") -> tuple[str, ...]:
-        """``tags``, then ``categories`` and ``category`` (as jekyll-feed and Pelican file them), each a
-        list or a string split on ``separator``; tags that slug alike are one."""
+    def tags(self, separator: str, categories: list[str]) -> tuple[str, ...]:
+        """``tags`` (a list, or a string split on ``separator``), then the ``categories`` (as jekyll-feed
+        and Pelican file them); tags that slug alike are one, the first spelling kept."""
         seen: dict[str, str] = {}
-        for key in ("tags", "categories", "category"):
-            for tag in self.names(key, separator):
-                if slugify(tag) and slugify(tag) not in seen:  # a tag of only punctuation has no feed
-                    seen[slugify(tag)] = tag
+        for tag in self.names("tags", separator) + categories:
+            if slugify(tag) and slugify(tag) not in seen:  # a tag of only punctuation has no feed
+                seen[slugify(tag)] = tag
         return tuple(seen.values())
+
+    def categories(self, separator: str) -> list[str]:
+        """``categories`` (a list, or a string split on ``separator``) and ``category``."""
+        if "categories" not in self.meta and "category" not in self.meta:
+            return []
+        return self.names("categories", separator) + self.names("category")
 
     def names(self, key: str, separator: str = r"\s*,\s*") -> list[str]:
         """A list of words (tags, categories): a list, or a string split on ``separator``."""

@@ -54,7 +54,8 @@ def article_id(site: SiteContext, date: datetime, slug: str, raw_id: str) -> str
 
 def article_url(site: SiteContext, path: str) -> str:
     """``path`` (a permalink filled in) under the site's base URL, percent-encoded."""
-    return site.base_url.rstrip("/") + "/" + quote(unquote(path.lstrip("/")), safe="/-._~!$&'()*+,;=:@")
+    path = unquote(path.lstrip("/")) if "%" in path else path.lstrip("/")
+    return site.base_url.rstrip("/") + "/" + quote(path, safe="/-._~!$&'()*+,;=:@")
 
 
 def keep_stored_ids(articles: Sequence[Article], present: Collection[str],

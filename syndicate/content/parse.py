@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date as date_type
 from datetime import datetime
-from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ContentError
@@ -79,14 +81,14 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     # The id never comes from the title, so that a retitled article keeps it.
     id_name = slugify(slug_key or name_slug or _file_stem(rel_path)) or slugify(slug)
     raw_id = fields.text("id")
-    categories = fields.names("categories", dialect.tag_separator) + fields.names("category")
+    categories = fields.categories(dialect.tag_separator)
     url = _url(site, dialect, fields, url_key, date, slug, raw_id, rel_path, categories)
-    local_day = f"{date.astimezone(site.tz):%Y-%m-%d}"
+    local_day = f"{date.astimezone(site.tz):%Y-%m-%d}" if dialect.name == "pelican" else ""
     if raw_id:
         id_ = article_id(site, date, id_name, raw_id)
     else:
-        id_ = (dialect.feed_id(site.id_style, url, urlsplit(url).path, slug_key or name_slug or slug, site.host,
-                               local_day)
+        id_ = (dialect.name and dialect.feed_id(site.id_style, url, urlsplit(url).path, slug_key or name_slug or slug,
+                                                site.host, local_day)
                or (url if site.id_style == "url" else article_id(site, date, id_name, "")))
     summary_key = fields.first("summary", "description", "excerpt")
     article = Article(
@@ -100,7 +102,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         format=fmt,
         source=source,
         authors=fields.authors(url),
-        tags=fields.tags(dialect.tag_separator),
+        tags=fields.tags(dialect.tag_separator, categories),
         summary=fields.text(summary_key) or None,
         image=fields.image(url),
         draft=fields.flag("draft") or fields.unpublished(),
@@ -127,21 +129,51 @@ def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date
         path = url_key if dialect.name == "hugo" else "/" + url_key.strip("/") + "/"
         return article_url(site, path)
     local = date if dialect.own_zone_urls else date.astimezone(site.tz)
-    folder = str(PurePosixPath(rel_path).parent)
-    if PurePosixPath(rel_path).stem == "index":  # a page bundle: the folder is the article
-        folder = str(PurePosixPath(folder).parent)
-    folder = "" if folder == "." else folder
-    path = permalink_pattern(pattern).format(
-        year=f"{local.year:04d}", month=f"{local.month:02d}", day=f"{local.day:02d}",
-        i_month=str(local.month), i_day=str(local.day), y_day=f"{local.timetuple().tm_yday:03d}",
-        short_year=f"{local.year % 100:02d}", hour=f"{local.hour:02d}", minute=f"{local.minute:02d}",
-        second=f"{local.second:02d}", date=local,
-        slug=slug, title=slug, id=slugify(raw_id) or slug, filename=_file_stem(rel_path),
-        section=folder.split("/")[0], path=folder,
-        categories="/".join(dict.fromkeys(c.lower() for c in categories)), output_ext=".html",
-    )
-    path = re.sub(r"/{2,}", "/", "/" + path)
+    pattern, names = _pattern(pattern)
+    values = {name: _FIELDS[name](local, slug, raw_id, rel_path, categories) for name in names}
+    path = "/" + pattern.format(**values)
+    if "//" in path:  # an empty field
+        path = re.sub(r"/{2,}", "/", path)
     return article_url(site, path.lower() if dialect.lower_case_urls else path)
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(raw: str) -> tuple[str, frozenset[str]]:
+    """A permalink as a format pattern, and the fields it uses (worked out once, not per article)."""
+    pattern = permalink_pattern(raw)
+    return pattern, frozenset(re.findall(r"{(\w+)", pattern))
+
+
+def _folder(rel_path: str) -> str:
+    """The folder of the file under the content folder; for a page bundle's index, the bundle's."""
+    folder, _, name = rel_path.rpartition("/")
+    if name.startswith("index.") and folder:
+        folder = folder.rpartition("/")[0]
+    return folder
+
+
+_Field = Callable[[datetime, str, str, str, list[str]], Any]
+_FIELDS: dict[str, _Field] = {
+    "year": lambda d, *_: f"{d.year:04d}",
+    "month": lambda d, *_: f"{d.month:02d}",
+    "day": lambda d, *_: f"{d.day:02d}",
+    "i_month": lambda d, *_: str(d.month),
+    "i_day": lambda d, *_: str(d.day),
+    "y_day": lambda d, *_: f"{d.timetuple().tm_yday:03d}",
+    "short_year": lambda d, *_: f"{d.year % 100:02d}",
+    "hour": lambda d, *_: f"{d.hour:02d}",
+    "minute": lambda d, *_: f"{d.minute:02d}",
+    "second": lambda d, *_: f"{d.second:02d}",
+    "date": lambda d, *_: d,
+    "slug": lambda d, slug, *_: slug,
+    "title": lambda d, slug, *_: slug,
+    "id": lambda d, slug, raw_id, *_: slugify(raw_id) or slug,
+    "filename": lambda d, slug, raw_id, rel, *_: _file_stem(rel),
+    "section": lambda d, slug, raw_id, rel, *_: _folder(rel).split("/")[0],
+    "path": lambda d, slug, raw_id, rel, *_: _folder(rel),
+    "categories": lambda d, slug, raw_id, rel, cats: "/".join(dict.fromkeys(c.lower() for c in cats)),
+    "output_ext": lambda *_: ".html",
+}
 
 
 def _path_date(path: str) -> date_type | None:
@@ -164,8 +196,9 @@ _DATE_HINT["html"] = _DATE_HINT["markdown"]
 
 def _file_stem(rel_path: str) -> str:
     """The file's name without extension; for ``index.md``, its folder's name."""
-    p = Path(rel_path)
-    return p.parent.name if p.stem == "index" and p.parent.name else p.stem
+    folder, _, name = rel_path.rpartition("/")
+    stem = name.rpartition(".")[0] or name
+    return folder.rpartition("/")[2] if stem == "index" and folder else stem
 
 
 def _from_file_name(rel_path: str) -> tuple[date_type | None, str | None]:
