@@ -137,6 +137,23 @@ def test_a_build_where_every_article_fails_keeps_the_live_feeds(runner: CliRunne
     assert again.stdout.startswith("Read 8 article files: 1 published;")
 
 
+def test_an_emptied_content_folder_keeps_the_live_feeds_unless_allowed(runner: CliRunner, site: Path) -> None:
+    runner.invoke(main, ["build", *NOW])
+    rss = (site / "output" / "feeds" / "rss.xml").read_bytes()
+    moved = shutil.move(site / "content", site / "content-elsewhere")
+    (site / "content").mkdir()  # a mount that did not come up
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "error: content: has no article, though the last build published 5, so its feeds were kept as they are. "
+        "If you emptied it on purpose, run 'syndicate build --allow-empty'.")
+    assert (site / "output" / "feeds" / "rss.xml").read_bytes() == rss
+    emptied = runner.invoke(main, ["build", "--allow-empty", *NOW])
+    assert emptied.exit_code == 0, emptied.output
+    assert "<item>" not in (site / "output" / "feeds" / "rss.xml").read_text()
+    assert moved
+
+
 def test_an_article_past_its_expiry_date_leaves_the_feeds_at_the_next_build(runner: CliRunner, site: Path) -> None:
     write(site / "content" / "2026-11-20-offer.md",
           "---\ntitle: Limited offer\nexpiryDate: 2026-11-29\n---\nSoon gone.\n")

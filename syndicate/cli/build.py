@@ -25,9 +25,12 @@ from .common import (
 @click.command()
 @strict_option
 @quiet_option
+@click.option("--allow-empty", is_flag=True,
+              help="Write empty feeds when no article can be published; without it the last feeds are kept "
+                   "(and the build fails) when every article fails or the content folder is empty.")
 @past_now_option
 @click.pass_obj
-def build(obj: Context, strict: bool, quiet: bool, now: datetime) -> None:
+def build(obj: Context, strict: bool, quiet: bool, allow_empty: bool, now: datetime) -> None:
     """Build the feeds from the content folder into the output folder.
 
     Writes feeds/rss.xml, feeds/atom.xml and feeds/feed.json, plus one set per tag
@@ -37,7 +40,7 @@ def build(obj: Context, strict: bool, quiet: bool, now: datetime) -> None:
     """
     config = obj.config
     with ProgressBar(enabled=not quiet) as progress:
-        report = build_site(config, now=now, strict=strict, on_progress=progress)
+        report = build_site(config, now=now, strict=strict, allow_empty=allow_empty, on_progress=progress)
     print_problems(report)
     if not quiet:
         click.echo(_summary(report, config))

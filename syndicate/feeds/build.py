@@ -78,16 +78,19 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
     return _report(result, feeds=count)
 
 
-def build_site(config: Config, *, now: datetime, strict: bool = False,
+def build_site(config: Config, *, now: datetime, strict: bool = False, allow_empty: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Build the feeds into the output folder, writing only what changed.
 
     Returns at once, reading no article, when the content files, the config and the
-    time of the next scheduled article say the last build is still right.
+    time of the next scheduled article say the last build is still right. When no
+    article can be published because every one failed, or the content folder is empty
+    though the last build published some, the live feeds are kept (an error), unless
+    ``allow_empty``.
     """
     with Store(config.state_path) as store:
         files = scan_content(config.content_dir) if config.content_dir.is_dir() else []
-        fingerprint = _fingerprint(config, files, strict, store.issue_numbers())
+        fingerprint = _fingerprint(config, files, (strict, allow_empty), store.issue_numbers())
         last = store.get("build")
         if last and _still_current(last, fingerprint, now, store, config):
             report = BuildReport(**last["report"])
@@ -102,13 +105,18 @@ def build_site(config: Config, *, now: datetime, strict: bool = False,
         writer = Writer(config.output_dir)
         previous = store.outputs()
         failed = any(p.level == "error" for p in result.problems)
-        if not result.articles and failed and any(rel.startswith("feeds/") for rel in previous):
-            # Every article failed (front matter broken by a bulk edit, an encoding gone wrong):
-            # readers keep the feeds they have rather than get empty ones.
+        published_before = int((last or {}).get("report", {}).get("published", 0))
+        emptied = not result.files and published_before > 0
+        if (not result.articles and (failed or emptied) and not allow_empty
+                and any(rel.startswith("feeds/") for rel in previous)):
+            # Every article failed (front matter broken by a bulk edit, an encoding gone wrong), or
+            # the folder is empty (a mount that is missing): readers keep the feeds they have.
             writer.keep({rel: size for rel, size in previous.items() if rel.startswith("feeds/")})
-            result.problems.append(Problem(config.content_shown, "no article could be published, so the feeds "
-                                           "of the last build were kept as they are. Fix the errors above and "
-                                           "build again."))
+            why = ("no article could be published, so the feeds of the last build were kept as they are. Fix "
+                   "the errors above and build again." if failed else
+                   f"has no article, though the last build published {published_before}, so its feeds were kept "
+                   "as they are. If you emptied it on purpose, run 'syndicate build --allow-empty'.")
+            result.problems.append(Problem(config.content_shown, why))
             specs = []
         total = len(specs) * len(FORMATS)
         for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs)), 1):
@@ -157,7 +165,7 @@ def _counter(on_progress: ProgressCallback | None, specs: list[FeedSpec]) -> Cal
     return lambda done: on_progress("render", done, total)
 
 
-def _fingerprint(config: Config, files: list[SourceFile], strict: bool, issues: list[int]) -> str:
+def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues: list[int]) -> str:
     """A hash of everything a build reads, except the clock (see :func:`_still_current`):
     the articles, the config, the templates and the issues made so far."""
     h = hashlib.sha256()
