@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
 
 from .identity import slugify
 
@@ -86,16 +88,18 @@ class Dialect:
     lower_case_urls: bool = False  # Hugo lowercases every URL path
     own_zone_urls: bool = False  # Hugo fills a permalink's date in the date's own offset, not the site's zone
 
-    def feed_id(self, style: str, url: str, path: str, slug: str, host: str, day: str) -> str | None:
-        """The id this tool's feeds give a post (``style`` is ``[feeds] id``); None: syndicate's own."""
+    def feed_id(self, style: str, url: str, slug: str, host: str, local: datetime) -> str | None:
+        """The id this tool's feeds give a post (``style`` is ``[feeds] id``, ``local`` its date in the
+        site's zone); None: syndicate's own."""
+        path = urlsplit(url).path
         if self.name == "jekyll" and style == "url":  # jekyll-feed: the post's id, made absolute
             return url[: len(url) - len(path)] + path.rstrip("/").rsplit("/", 1)[0] + "/" + slug
         if self.name == "pelican" and style == "tag":  # feedgenerator's get_tag_uri
-            return f"tag:{host},{day}:{path}"
+            return f"tag:{host},{local:%Y-%m-%d}:{path}"
         return None
 
 
-NATIVE = Dialect("", "/{year}/{month}/{slug}/", slugify, tag_separator=r"\s*,\s*")
+NATIVE = Dialect("", "/{year}/{month}/{slug}/", slugify)
 
 DIALECTS = {
     "": NATIVE,

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import date as date_type
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..errors import ContentError
 from .chars import clean_text, normalize_bytes
@@ -83,12 +82,11 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     raw_id = fields.text("id")
     categories = fields.categories(dialect.tag_separator)
     url = _url(site, dialect, fields, url_key, date, slug, raw_id, rel_path, categories)
-    local_day = f"{date.astimezone(site.tz):%Y-%m-%d}" if dialect.name == "pelican" else ""
     if raw_id:
         id_ = article_id(site, date, id_name, raw_id)
     else:
-        id_ = (dialect.name and dialect.feed_id(site.id_style, url, urlsplit(url).path, slug_key or name_slug or slug,
-                                                site.host, local_day)
+        id_ = (dialect.name and dialect.feed_id(site.id_style, url, slug_key or name_slug or slug, site.host,
+                                                date.astimezone(site.tz))
                or (url if site.id_style == "url" else article_id(site, date, id_name, "")))
     summary_key = fields.first("summary", "description", "excerpt")
     article = Article(
