@@ -23,6 +23,7 @@ from cmarkgfm.cmark import Options
 from .chars import clean_text
 from .limits import flatten_nesting
 from .model import Article
+from .text import lead as text_lead
 
 ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"input", "section", "picture", "source"})
 
@@ -106,8 +107,7 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
     if article.summary:
         return article.summary
     if article.format == "text":
-        first = next((p for p in article.body.split("\n\n") if p.strip()), "")
-        return truncate_words(" ".join(first.split()), words)
+        return truncate_words(" ".join(text_lead(article.body).split()), words)
     body = article.body
     cut = body.find(article.excerpt_separator) if article.excerpt_separator else -1
     if cut < 0 and "more" in body:
