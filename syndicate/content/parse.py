@@ -18,6 +18,7 @@ from .fields import typos as find_typos
 from .identity import article_id, article_url, slugify
 from .markdown import split_front_matter
 from .model import Article, SiteContext
+from .shortcodes import unwrap_template_code
 from .text import split_text
 
 
@@ -32,6 +33,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         file is refused.
     """
     digest = hashlib.sha256(data).hexdigest()
+    template_warnings: list[ContentError] = []
     data = normalize_bytes(data)
     if rel_path.endswith(".txt"):
         meta, block, body = split_text(clean_text(data.decode("utf-8")))
@@ -40,6 +42,8 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     else:
         meta, block, source, first_line = split_front_matter(data)
         fmt = "html" if rel_path.endswith((".html", ".htm")) else "markdown"
+        if b"{%" in source or b"{{" in source:
+            source, template_warnings = _template_code(data, source)
     dialect = DIALECTS[site.dialect]
     lines = KeyLines(block, first_line)
     typos = {
@@ -111,7 +115,15 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         undated=undated,
         excerpt_separator=fields.text("excerpt_separator") or None,
     )
-    return article, list(typos.values()) + fields.warnings
+    return article, list(typos.values()) + fields.warnings + template_warnings
+
+
+def _template_code(data: bytes, source: bytes) -> tuple[bytes, list[ContentError]]:
+    """The body with Liquid and Hugo wrappers unwrapped, and a warning for each other kind of
+    template code in it, on its line of the file."""
+    first = data[: len(data) - len(source)].count(b"\n") + 1 if data.endswith(source) else 1
+    text, found = unwrap_template_code(source.decode("utf-8"), first)
+    return text.encode("utf-8"), [ContentError(message, line=line) for line, message in found]
 
 
 def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date: datetime, slug: str,
