@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import re
+import sys
 import zoneinfo
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,7 +31,7 @@ from syndicate.content.identity import slugify
 from syndicate.content.load import load_articles, read_content
 from syndicate.content.model import Article, LoadResult, SiteContext
 from syndicate.content.parse import parse_article
-from syndicate.content.render import summarize
+from syndicate.content.render import render_html, summarize
 from syndicate.content.scan import scan_content
 from syndicate.errors import ContentError, Problem
 
@@ -496,3 +497,57 @@ def test_files_and_folders_starting_with_a_dot_or_an_underscore_are_skipped(tmp_
                 ".git/x.md", "notes.txt", "image.png"):
         write(tmp_path / rel, "---\ntitle: x\n---\n")
     assert [f.rel for f in scan_content(tmp_path)] == ["news/item.md", "notes.txt", "post.md"]
+
+
+# -- scraped web pages ---------------------------------------------------------------------
+
+def test_a_scraped_page_keeps_the_article_and_drops_the_page() -> None:
+    article, _ = parse_article("news/ferry.html", (CASES / "valid" / "page-news-article.html").read_bytes(), SITE)
+    html = render_html(article)
+    assert html.count("<p>") == 5 and "<blockquote>" in html
+    assert '<a href="https://council.example.org/tender">tender</a>' in html
+    # Links and images are relative to where the page was (its canonical URL), not to this site.
+    assert '<img src="https://news.example.org/images/ferry.jpg"' in html
+    assert "<h1>" not in html  # the title is not said twice
+    for page_chrome in ("cookies", "Sport", "Related articles", "Ferry timetable", "Sign up", "Subscribe",
+                        "All rights reserved", "Privacy", "dataLayer", "track()", "font-family"):
+        assert page_chrome not in html
+
+
+def test_inline_code_in_a_scraped_page_stays_inline() -> None:
+    data = (CASES / "valid" / "page-jekyll-4-0-0-released.html").read_bytes()
+    html = render_html(parse_article("page.html", data, SITE)[0])
+    assert "Disk caching is disabled for <code>safe</code> mode" in html
+    assert "<pre>safe</pre>" not in html
+
+
+def test_a_scraped_page_without_the_page_extractor_installed_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "trafilatura", None)  # what an uninstalled module looks like to import
+    with pytest.raises(ContentError, match=r"pip install 'syndicate\[pages\]'"):
+        parse_article("page.html", (CASES / "valid" / "page-no-date.html").read_bytes(), SITE, seen_at=NOW)
+    # A Hugo content file in HTML (front matter first) needs no extractor.
+    article, _ = parse_article("post.html", b"---\ntitle: Hugo HTML\ndate: 2024-05-01\n---\n<p>Hi.</p>\n", SITE)
+    assert article.title == "Hugo HTML"
+
+
+def test_an_undated_scraped_page_keeps_its_first_seen_date_across_builds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "syndicate.toml", '[site]\nbase_url = "https://example.org/"\n')
+    page = tmp_path / "content" / "lifeboat.html"
+    page.parent.mkdir()
+    page.write_bytes((CASES / "valid" / "page-no-date.html").read_bytes())
+    runner = CliRunner()
+    first = runner.invoke(main, ["build", *NOW_ARG], catch_exceptions=False)
+    assert first.exit_code == 0
+    assert ('content/lifeboat.html: has no date, so it is published with the time syndicate first saw it '
+            '(2026-11-28 12:00 UTC), kept in the state database. To pin it, add '
+            '<meta property="article:published_time" content="2026-11-28"> to its head.') in first.stderr
+    later = (NOW + timedelta(days=3)).isoformat()
+    page.rename(tmp_path / "content" / "lifeboat-rescue.html")
+    again = runner.invoke(main, ["build", "--now", later], catch_exceptions=False)
+    assert (again.exit_code, again.stderr) == (0, "")
+    item = json.loads((tmp_path / "output" / "feeds" / "feed.json").read_text())["items"][0]
+    assert item["title"] == "Lifeboat crew praised after night rescue"
+    assert item["date_published"] == "2026-11-28T12:00:00+00:00"

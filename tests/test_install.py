@@ -96,11 +96,13 @@ def _distribution(module: str) -> set[str]:
     return {d.lower().replace("_", "-") for d in dists}
 
 
-@pytest.mark.parametrize(("folder", "extra"), [("syndicate", None), ("tests", "test")])
-def test_every_import_is_a_declared_dependency(folder: str, extra: str | None) -> None:
-    declared = _declared(None) | (_declared(extra) if extra else set())
+@pytest.mark.parametrize(("folder", "extra"), [("syndicate", "pages"), ("tests", "test")])
+def test_every_import_is_a_declared_dependency(folder: str, extra: str) -> None:
+    """The package may import what its optional 'pages' extra declares (syndicate/content/page.py
+    imports it only when a web page is read, and says how to install it otherwise)."""
+    declared = _declared(None) | _declared(extra)
     missing = {m: _distribution(m) for m in _imports(REPO / folder) if not _distribution(m) & declared}
-    where = "[project] dependencies" if extra is None else f"the '{extra}' extra"
+    where = f"[project] dependencies or the '{extra}' extra"
     assert not missing, f"imported under {folder}/ but not declared in {where} of pyproject.toml: {missing}"
 
 

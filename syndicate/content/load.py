@@ -62,11 +62,15 @@ def load_articles(
     return result
 
 
+#: The files that can be undated, dated when first seen: scraped text and web pages.
+SCRAPED = (".txt", ".html", ".htm")
+
+
 def _first_seen(known: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """When each known scraped file was first seen, by path and by ``sha256:`` digest."""
     out: dict[str, str] = {}
     for path, row in known.items():
-        if path.endswith(".txt"):
+        if path.endswith(SCRAPED):
             out[path] = row["first_seen"]
             out.setdefault(f"sha256:{row['digest']}", row["first_seen"])
     return out
@@ -84,14 +88,15 @@ def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str, f
         try:
             data = read_source(source)
             seen = first_seen.get(source.rel) or (
-                source.rel.endswith(".txt") and first_seen.get(f"sha256:{hashlib.sha256(data).hexdigest()}"))
+                source.rel.endswith(SCRAPED) and first_seen.get(f"sha256:{hashlib.sha256(data).hexdigest()}"))
             seen_at = datetime.fromisoformat(seen) if seen else now
             article, warnings = parse_article(source.rel, data, site, seen_at=seen_at)
             if article.undated and not seen:
+                pin = (f"add a first line 'Date: {now:%Y-%m-%d}' above the title" if article.format == "text" else
+                       f"add <meta property=\"article:published_time\" content=\"{now:%Y-%m-%d}\"> to its head")
                 warnings.append(ContentError(
                     f"has no date, so it is published with the time syndicate first saw it "
-                    f"({now:%Y-%m-%d %H:%M %Z}), kept in the state database. To pin it, add a first line "
-                    f"'Date: {now:%Y-%m-%d}' above the title.", field="date"))
+                    f"({now:%Y-%m-%d %H:%M %Z}), kept in the state database. To pin it, {pin}.", field="date"))
         except ContentError as err:
             out.append((source, None, [Problem.from_error(err, shown)]))
         except OSError as err:

@@ -17,6 +17,7 @@ from .fields import MAX_YEAR, MIN_YEAR, Fields, KeyLines, in_range
 from .fields import typos as find_typos
 from .identity import article_id, article_url, slugify
 from .markdown import split_front_matter
+from .page import is_web_page, read_web_page
 from .model import Article, SiteContext
 from .shortcodes import unwrap_template_code
 from .text import split_text
@@ -35,10 +36,14 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     digest = hashlib.sha256(data).hexdigest()
     template_warnings: list[ContentError] = []
     data = normalize_bytes(data)
+    scraped_page = False
     if rel_path.endswith(".txt"):
         meta, block, body = split_text(clean_text(data.decode("utf-8")))
         source = body.encode("utf-8")
         fmt, first_line = "text", 1
+    elif scraped_page := rel_path.endswith((".html", ".htm")) and is_web_page(data):
+        meta, html = read_web_page(data)
+        block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
     else:
         meta, block, source, first_line = split_front_matter(data)
         fmt = "html" if rel_path.endswith((".html", ".htm")) else "markdown"
@@ -53,19 +58,18 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     fields = Fields(meta, lines, typos)
     title = fields.text("title")
     if not title:
-        raise fields.missing("title", "Add a line 'title: ...' to the front matter."
-                             if fmt != "text" else "The first line of the file is the title.")
+        raise fields.missing("title", _TITLE_HINT["page" if scraped_page else fmt])
     name_date, name_slug = _from_file_name(rel_path)
     url_key = dialect.url_key and fields.text(dialect.url_key)
     date = fields.date("date", site.tz)
     undated = False
     if date is None and name_date is None and dialect.name == "zola" and url_key:
         name_date = _from_file_name(url_key.strip("/") + ".md")[0] or _path_date(url_key)
-    if date is None and name_date is None and fmt == "text" and seen_at is not None:
+    if date is None and name_date is None and (fmt == "text" or scraped_page) and seen_at is not None:
         date, undated = seen_at, True
     elif date is None:
         if name_date is None:
-            raise fields.missing("date", _DATE_HINT[fmt])
+            raise fields.missing("date", _DATE_HINT["page" if scraped_page else fmt])
         date = datetime.combine(name_date, datetime.min.time(), site.tz)
         if not in_range(date):
             raise fields.bad("date", f"is {name_date.isoformat()!r} (from the file name), outside the years "
@@ -202,6 +206,15 @@ _DATE_HINT = {
             "or start the file name with the date, like 2025-12-14-my-story.txt.",
 }
 _DATE_HINT["html"] = _DATE_HINT["markdown"]
+_DATE_HINT["page"] = ("Add <meta property=\"article:published_time\" content=\"2025-12-14T10:32:00Z\"> to the "
+                      "page's head, or start the file name with the date, like 2025-12-14-my-story.html.")
+
+_TITLE_HINT = {
+    "markdown": "Add a line 'title: ...' to the front matter.",
+    "html": "Add a line 'title: ...' to the front matter.",
+    "text": "The first line of the file is the title.",
+    "page": "The page has no <title>, <h1> or og:title; add a <title>.",
+}
 
 
 def _file_stem(rel_path: str) -> str:
