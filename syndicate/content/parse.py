@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ContentError
-from .chars import clean_text, normalize_bytes
+from .chars import clean_text, normalize_bytes, plain_text
 from .dialects import DIALECTS, Dialect, permalink_pattern
 from .fields import MAX_YEAR, MIN_YEAR, Fields, KeyLines, in_range
 from .fields import typos as find_typos
@@ -35,13 +35,15 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     """
     digest = hashlib.sha256(data).hexdigest()
     template_warnings: list[ContentError] = []
-    data = normalize_bytes(data)
-    scraped_page = False
+    # A web page says its own encoding (<meta charset>); every other file is UTF-8.
+    scraped_page = rel_path.endswith((".html", ".htm")) and is_web_page(data)
+    if not scraped_page:
+        data = normalize_bytes(data)
     if rel_path.endswith(".txt"):
         meta, block, body = split_text(clean_text(data.decode("utf-8")))
         source = body.encode("utf-8")
         fmt, first_line = "text", 1
-    elif scraped_page := rel_path.endswith((".html", ".htm")) and is_web_page(data):
+    elif scraped_page:
         meta, html = read_web_page(data)
         block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
     else:
@@ -56,7 +58,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         for key, hint in find_typos(meta)
     }
     fields = Fields(meta, lines, typos)
-    title = fields.text("title")
+    title = plain_text(fields.text("title"))
     if not title:
         raise fields.missing("title", _TITLE_HINT["page" if scraped_page else fmt])
     name_date, name_slug = _from_file_name(rel_path)
@@ -109,7 +111,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         source=source,
         authors=fields.authors(url),
         tags=fields.tags(dialect.tag_separator, categories),
-        summary=fields.text(summary_key) or None,
+        summary=plain_text(fields.text(summary_key)) or None,
         image=fields.image(url),
         draft=fields.flag("draft") or fields.unpublished(),
         publish_at=fields.later_date("publishdate", date, site.tz),
