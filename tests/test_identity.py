@@ -152,3 +152,24 @@ def test_check_says_what_the_build_would_date_an_undated_article(runner: CliRunn
     result = runner.invoke(main, ["check", *NOW])
     assert result.exit_code == 0
     assert "content/ferry.txt: has no date, so it is published with the time" in result.stderr
+
+
+def test_a_post_dated_only_to_the_day_it_is_first_seen_is_published_at_that_moment(
+        runner: CliRunner, site: Path) -> None:
+    """Two posts of one day, dated by their file names: each gets the moment syndicate first saw
+    it, so the feed's times are as accurate as it knows them (RFC 4287 3.3; the W3C validator's
+    DuplicateUpdated), and that moment is kept. A post first seen on a later day stays at midnight."""
+    write(site / "content" / "2026-11-28-morning.md", "---\ntitle: Morning\n---\nFirst.\n")
+    write(site / "content" / "2026-11-20-older.md", "---\ntitle: Older\n---\nA week old.\n")
+    run(runner, "build")
+    write(site / "content" / "2026-11-28-evening.md", "---\ntitle: Evening\ndate: 2026-11-28\n---\nSecond.\n")
+    run(runner, "build", now=["--now", "2026-11-28T17:30:00Z"])
+    run(runner, "build", now=LATER)  # rebuilt the next day: nothing moves
+    got = items(site)
+    # The site's zone is Europe/Berlin (UTC+1 in November).
+    assert got["Morning"]["date_published"] == "2026-11-28T13:00:00+01:00"
+    assert got["Evening"]["date_published"] == "2026-11-28T18:30:00+01:00"
+    assert got["Older"]["date_published"] == "2026-11-20T00:00:00+01:00"
+    atom = (site / "output" / "feeds" / "atom.xml").read_text(encoding="utf-8")
+    assert "<updated>2026-11-28T13:00:00+01:00</updated>" in atom
+    assert "<updated>2026-11-28T18:30:00+01:00</updated>" in atom

@@ -33,8 +33,9 @@ def load_articles(
     """Read and check every file; broken ones become problems, the rest articles.
 
     ``known`` is what earlier builds recorded (``Store.articles()``: path → id, digest,
-    first_seen): an article keeps the id it was first given, and a scraped article with
-    no date keeps the time it was first seen (see :func:`keep_stored_ids`).
+    first_seen): an article keeps the id it was first given (see :func:`keep_stored_ids`),
+    a scraped article with no date keeps the time it was first seen, and one dated only to
+    the day it was first seen keeps that moment.
 
     Articles with ``draft: true`` (or ``published: false``, ``status: draft``), those dated
     (or with a ``publishDate``) after ``now`` and those whose ``expiryDate`` has passed are
@@ -46,7 +47,12 @@ def load_articles(
     result = LoadResult(articles=[], files=files)
     parsed: list[tuple[SourceFile, Article]] = []
     done = 0
-    for batch in map_batches(_read_batch, files, site, display_root, _first_seen(known), now):
+    present = {f.rel for f in files}
+    # Each file with when it was first seen; a new path may be a known file renamed (found by its
+    # digest among the paths that are gone).
+    work = [(f, known[f.rel]["first_seen"] if f.rel in known else None) for f in files]
+    gone = {row["digest"]: row["first_seen"] for path, row in known.items() if path not in present}
+    for batch in map_batches(_read_batch, work, site, display_root, gone, now):
         for source, article, problems in batch:
             result.problems.extend(problems)
             if article is not None:
@@ -54,7 +60,7 @@ def load_articles(
         done += len(batch)
         if on_progress:
             on_progress(done)
-    kept = keep_stored_ids([a for _, a in parsed], {f.rel for f in files}, known)
+    kept = keep_stored_ids([a for _, a in parsed], present, known)
     by_id: dict[str, str] = {}
     by_url: dict[str, str] = {}
     for (source, _), article in zip(parsed, kept, strict=True):
@@ -62,33 +68,21 @@ def load_articles(
     return result
 
 
-#: The files that can be undated, dated when first seen: scraped text and web pages.
-SCRAPED = (".txt", ".html", ".htm")
-
-
-def _first_seen(known: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
-    """When each known scraped file was first seen, by path and by ``sha256:`` digest."""
-    out: dict[str, str] = {}
-    for path, row in known.items():
-        if path.endswith(SCRAPED):
-            out[path] = row["first_seen"]
-            out.setdefault(f"sha256:{row['digest']}", row["first_seen"])
-    return out
-
-
-def _read_batch(files: list[SourceFile], site: SiteContext, display_root: str, first_seen: dict[str, str],
-                now: datetime) -> list[tuple[SourceFile, Article | None, list[Problem]]]:
-    """Read and parse each file: its article (None if broken) and its problems."""
+def _read_batch(files: list[tuple[SourceFile, str | None]], site: SiteContext, display_root: str,
+                gone: dict[str, str], now: datetime) -> list[tuple[SourceFile, Article | None, list[Problem]]]:
+    """Read and parse each file (with when it was first seen, if known; ``gone``: when the files
+    that left their paths were first seen, by digest): its article (None if broken) and its
+    problems."""
     out: list[tuple[SourceFile, Article | None, list[Problem]]] = []
-    for source in files:
+    for source, seen in files:
         shown = f"{display_root}/{source.rel}"
         if source.refused:
             out.append((source, None, [Problem(shown, source.refused)]))
             continue
         try:
             data = read_source(source)
-            seen = first_seen.get(source.rel) or (
-                source.rel.endswith(SCRAPED) and first_seen.get(f"sha256:{hashlib.sha256(data).hexdigest()}"))
+            if seen is None and gone:
+                seen = gone.get(hashlib.sha256(data).hexdigest())
             seen_at = datetime.fromisoformat(seen) if seen else now
             article, warnings = parse_article(source.rel, data, site, seen_at=seen_at)
             if article.undated and not seen:

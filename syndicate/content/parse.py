@@ -64,6 +64,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     name_date, name_slug = _from_file_name(rel_path)
     url_key = dialect.url_key and fields.text(dialect.url_key)
     date = fields.date("date", site.tz)
+    date_key = meta.get("date") if date is not None else None
     undated = False
     if date is None and name_date is None and dialect.name == "zola" and url_key:
         name_date = _from_file_name(url_key.strip("/") + ".md")[0] or _path_date(url_key)
@@ -76,6 +77,12 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         if not in_range(date):
             raise fields.bad("date", f"is {name_date.isoformat()!r} (from the file name), outside the years "
                              f"{MIN_YEAR} to {MAX_YEAR} that feeds and mail clients can show.")
+    if seen_at is not None and not undated and (date_key is None or _day_only(date_key)):
+        # Known only to the day: if syndicate first saw the file that very day, that moment is
+        # when it was published (more accurate than midnight, and two posts of a day keep their order).
+        local_seen = seen_at.astimezone(site.tz)
+        if local_seen.date() == date.astimezone(site.tz).date() and local_seen > date:
+            date = local_seen
     updated = max(fields.date(fields.first("updated", "lastmod", "last_modified_at", "modified"), site.tz) or date,
                   date)
     slug_key = fields.text("slug")
@@ -190,6 +197,13 @@ _FIELDS: dict[str, _Field] = {
     "categories": lambda d, slug, raw_id, rel, cats: "/".join(dict.fromkeys(c.lower() for c in cats)),
     "output_ext": lambda *_: ".html",
 }
+
+
+def _day_only(value: Any) -> bool:
+    """Whether a ``date`` value names a day and no time (``2024-05-01``, ``1 May 2024``)."""
+    if isinstance(value, datetime):
+        return False
+    return isinstance(value, date_type) or (isinstance(value, str) and ":" not in value and "T" not in value)
 
 
 def _path_date(path: str) -> date_type | None:
