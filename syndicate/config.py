@@ -55,7 +55,7 @@ class SiteConfig:
 
 @dataclass(frozen=True)
 class ContentConfig:
-    dir: str = _key("content", "Folder of articles (`*.md`, `*.markdown`, `*.txt`, `*.html`), searched recursively.")
+    dir: str = _key("content", "Folder of articles (`*.md`, `*.markdown`, `*.txt`, `*.html`, `*.rst`), searched recursively.")
     permalink: str = _key("", "Article URL path under `base_url`, with fields like `{year}` `{month}` `{slug}` (see "
                               "*Links*); empty: the `import` tool's default, else `/{year}/{month}/{slug}/`.")
     import_: str = _key("", "The tool the posts come from, whose keys and URL rules they follow: `hugo`, `jekyll`, "

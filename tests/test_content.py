@@ -86,7 +86,7 @@ def read_case(path: Path) -> dict[str, str]:
 
 
 def case_params(folder: Path) -> list:
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".html"))
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".md", ".txt", ".html", ".rst"))
     params = []
     for path in paths:
         rel = path.relative_to(folder).as_posix()
@@ -551,3 +551,12 @@ def test_an_undated_scraped_page_keeps_its_first_seen_date_across_builds(
     item = json.loads((tmp_path / "output" / "feeds" / "feed.json").read_text())["items"][0]
     assert item["title"] == "Lifeboat crew praised after night rescue"
     assert item["date_published"] == "2026-11-28T12:00:00+00:00"
+
+
+def test_restructuredtext_that_nests_too_deep_or_is_too_big_is_one_clear_error() -> None:
+    deep = "Deep\n====\n\n:date: 2024-05-01\n\n" + "".join("  " * i + "- x\n\n" for i in range(500))
+    with pytest.raises(ContentError, match="nests its blocks too deep to read"):
+        parse_article("deep.rst", deep.encode(), SITE)
+    big = "Big\n===\n\n:date: 2024-05-01\n\n" + "A paragraph of words.\n\n" * 15000
+    with pytest.raises(ContentError, match=r"is 336 KB of reStructuredText; such an article may be at most 256 KB"):
+        parse_article("big.rst", big.encode(), SITE)

@@ -19,6 +19,7 @@ from .identity import article_id, article_url, slugify
 from .markdown import split_front_matter
 from .page import is_web_page, read_web_page
 from .model import Article, SiteContext
+from .rst import read_rst
 from .shortcodes import unwrap_template_code
 from .text import split_text
 
@@ -43,6 +44,9 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         meta, block, body = split_text(clean_text(data.decode("utf-8")))
         source = body.encode("utf-8")
         fmt, first_line = "text", 1
+    elif rel_path.endswith(".rst"):
+        meta, html = read_rst(clean_text(data.decode("utf-8")))
+        block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
     elif scraped_page:
         meta, html = read_web_page(data)
         block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
@@ -51,6 +55,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         fmt = "html" if rel_path.endswith((".html", ".htm")) else "markdown"
         if b"{%" in source or b"{{" in source:
             source, template_warnings = _template_code(data, source)
+    kind = "page" if scraped_page else "rst" if rel_path.endswith(".rst") else fmt  # for the hints
     dialect = DIALECTS[site.dialect]
     lines = KeyLines(block, first_line)
     typos = {
@@ -60,7 +65,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     fields = Fields(meta, lines, typos)
     title = plain_text(fields.text("title"))
     if not title:
-        raise fields.missing("title", _TITLE_HINT["page" if scraped_page else fmt])
+        raise fields.missing("title", _TITLE_HINT[kind])
     name_date, name_slug = _from_file_name(rel_path)
     url_key = dialect.url_key and fields.text(dialect.url_key)
     date = fields.date("date", site.tz)
@@ -72,7 +77,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         date, undated = seen_at, True
     elif date is None:
         if name_date is None:
-            raise fields.missing("date", _DATE_HINT["page" if scraped_page else fmt])
+            raise fields.missing("date", _DATE_HINT[kind])
         date = datetime.combine(name_date, datetime.min.time(), site.tz)
         if not in_range(date):
             raise fields.bad("date", f"is {name_date.isoformat()!r} (from the file name), outside the years "
@@ -222,6 +227,8 @@ _DATE_HINT = {
             "or start the file name with the date, like 2025-12-14-my-story.txt.",
 }
 _DATE_HINT["html"] = _DATE_HINT["markdown"]
+_DATE_HINT["rst"] = ("Add a field ':date: 2024-05-01 10:20' under the title, "
+                     "or start the file name with the date, like 2024-05-01-my-post.rst.")
 _DATE_HINT["page"] = ("Add <meta property=\"article:published_time\" content=\"2025-12-14T10:32:00Z\"> to the "
                       "page's head, or start the file name with the date, like 2025-12-14-my-story.html.")
 
@@ -230,6 +237,7 @@ _TITLE_HINT = {
     "html": "Add a line 'title: ...' to the front matter.",
     "text": "The first line of the file is the title.",
     "page": "The page has no <title>, <h1> or og:title; add a <title>.",
+    "rst": "Start the file with the title, underlined with '=' as long as it.",
 }
 
 

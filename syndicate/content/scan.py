@@ -15,7 +15,7 @@ from pathlib import Path
 from .limits import MAX_FILE_BYTES
 from .model import SourceFile
 
-EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm")
+EXTENSIONS = (".md", ".markdown", ".txt", ".html", ".htm", ".rst")
 BUNDLE_INDEXES = frozenset(f"index{ext}" for ext in EXTENSIONS)
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket",
           stat.S_IFDIR: "a folder"}
