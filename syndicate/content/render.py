@@ -103,7 +103,8 @@ _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>', re.S)
 def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY_WORDS) -> str:
     """The front matter ``summary`` (or ``description``, ``excerpt``); else the part before
     ``<!--more-->`` (or the ``excerpt_separator``), else the first paragraph, as plain text cut near
-    ``words``; a body with no paragraph gives its first block of text (a list item, a heading)."""
+    ``words``; a body with no paragraph gives its first block of text (a list item, a heading), and
+    one with no text at all its first image's alt text, else the title: never blank."""
     if article.summary:
         return article.summary
     if article.format == "text":
@@ -127,7 +128,13 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
     if not first:  # no paragraph: a list, a heading, a table
         first = next((line.lstrip("-> ").strip() for line in html_to_text(html, page_url=article.url, width=10**6)
                       .splitlines() if line.strip(" ->")), "")
+    if first.startswith("[") and first.endswith("]") and _ALT.search(html):  # only an image: what it shows
+        first = first[1:-1]
+    first = first if first.strip() else article.title  # no text at all: the title, never blank
     return truncate_words(" ".join(first.split()), words)
+
+
+_ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"')
 
 
 _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
