@@ -154,8 +154,9 @@ class Fields:
         and Pelican file them); tags that slug alike are one, the first spelling kept."""
         seen: dict[str, str] = {}
         for tag in self.names("tags", separator) + categories:
-            if slugify(tag) and slugify(tag) not in seen:  # a tag of only punctuation has no feed
-                seen[slugify(tag)] = tag
+            key = slugify(tag)
+            if key and key not in seen:  # a tag of only punctuation has no feed
+                seen[key] = tag
         return tuple(seen.values())
 
     def categories(self, separator: str) -> list[str]:

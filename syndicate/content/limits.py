@@ -31,6 +31,10 @@ def check_expansion(meta: Any) -> None:
 
     :raises ContentError: naming the limit.
     """
+    if isinstance(meta, dict) and len(meta) < 100 and all(
+            not isinstance(v, (dict, list, tuple)) or (isinstance(v, list) and len(v) < 100 and not any(
+                isinstance(x, (dict, list, tuple)) for x in v)) for v in meta.values()):
+        return  # the usual front matter: a few scalars and short flat lists, far inside both bounds
     budget = MAX_FRONT_MATTER_VALUES
     stack: list[tuple[Any, int]] = [(meta, 0)]
     while stack:

@@ -31,31 +31,11 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     :param rel_path: the path under the content folder, posix-style; it gives the
         format, and the date and slug when the file does not.
     :param seen_at: when syndicate first saw the file: the date of a scraped ``.txt``
-        article that has none (the article is then ``undated``). Without it such a
-        file is refused.
+        article or web page that has none (the article is then ``undated``; without
+        ``seen_at`` such a file is refused), and the time of one dated only to that day.
     """
     digest = hashlib.sha256(data).hexdigest()
-    template_warnings: list[ContentError] = []
-    # A web page says its own encoding (<meta charset>); every other file is UTF-8.
-    scraped_page = rel_path.endswith((".html", ".htm")) and is_web_page(data)
-    if not scraped_page:
-        data = normalize_bytes(data)
-    if rel_path.endswith(".txt"):
-        meta, block, body = split_text(clean_text(data.decode("utf-8")))
-        source = body.encode("utf-8")
-        fmt, first_line = "text", 1
-    elif rel_path.endswith(".rst"):
-        meta, html = read_rst(clean_text(data.decode("utf-8")))
-        block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
-    elif scraped_page:
-        meta, html = read_web_page(data)
-        block, source, first_line, fmt = "", html.encode("utf-8"), 1, "html"
-    else:
-        meta, block, source, first_line = split_front_matter(data)
-        fmt = "html" if rel_path.endswith((".html", ".htm")) else "markdown"
-        if b"{%" in source or b"{{" in source:
-            source, template_warnings = _template_code(data, source)
-    kind = "page" if scraped_page else "rst" if rel_path.endswith(".rst") else fmt  # for the hints
+    meta, block, source, first_line, fmt, kind, template_warnings = _split(rel_path, data)
     dialect = DIALECTS[site.dialect]
     lines = KeyLines(block, first_line)
     typos = {
@@ -73,7 +53,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     undated = False
     if date is None and name_date is None and dialect.name == "zola" and url_key:
         name_date = _from_file_name(url_key.strip("/") + ".md")[0] or _path_date(url_key)
-    if date is None and name_date is None and (fmt == "text" or scraped_page) and seen_at is not None:
+    if date is None and name_date is None and kind in ("text", "page") and seen_at is not None:
         date, undated = seen_at, True
     elif date is None:
         if name_date is None:
@@ -134,6 +114,28 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
         excerpt_separator=fields.text("excerpt_separator") or None,
     )
     return article, list(typos.values()) + fields.warnings + template_warnings
+
+
+def _split(rel_path: str, data: bytes) -> tuple[dict[str, Any], str, bytes, int, str, str, list[ContentError]]:
+    """The file read by its kind: its metadata, the metadata's text and first line (for line
+    numbers), the body, the body's format (markdown, text or html), the kind (for hints) and the
+    warnings about template code in it."""
+    if rel_path.endswith((".html", ".htm")) and is_web_page(data):  # it says its own encoding
+        meta, html = read_web_page(data)
+        return meta, "", html.encode("utf-8"), 1, "html", "page", []
+    data = normalize_bytes(data)
+    if rel_path.endswith(".txt"):
+        meta, block, body = split_text(clean_text(data.decode("utf-8")))
+        return meta, block, body.encode("utf-8"), 1, "text", "text", []
+    if rel_path.endswith(".rst"):
+        meta, html = read_rst(clean_text(data.decode("utf-8")))
+        return meta, "", html.encode("utf-8"), 1, "html", "rst", []
+    meta, block, source, first_line = split_front_matter(data)
+    fmt = "html" if rel_path.endswith((".html", ".htm")) else "markdown"
+    warnings: list[ContentError] = []
+    if b"{" in source and (b"{%" in source or b"{{" in source):  # one byte is found far faster than two
+        source, warnings = _template_code(data, source)
+    return meta, block, source, first_line, fmt, fmt, warnings
 
 
 def _template_code(data: bytes, source: bytes) -> tuple[bytes, list[ContentError]]:
