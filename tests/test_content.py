@@ -115,6 +115,7 @@ def facts(article: Article, warnings: list[ContentError]) -> dict:
         "emails": [a.email for a in article.authors],
         "summary": summarize(article),
         "body": article.body,
+        "html": render_html(article),
         "paragraphs": article.body.split("\n\n"),
         "draft": article.draft,
         "image": article.image,

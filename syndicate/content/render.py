@@ -78,8 +78,10 @@ def render_html(article: Article) -> str:
 def sanitize_html(raw: str, *, base_url: str) -> str:
     """Strip everything not allowed, flatten what is nested too deep, and resolve relative URLs
     against ``base_url``."""
+    if "oscript" in raw or "OSCRIPT" in raw or "Script" in raw:  # <noscript>, in any case
+        raw = _NOSCRIPT.sub(_unwrap_noscript, raw)
     # A character reference such as &#1; renders to a character XML cannot carry.
-    return clean_text(nh3.clean(
+    clean = clean_text(nh3.clean(
         flatten_nesting(raw),
         tags=_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -88,8 +90,22 @@ def sanitize_html(raw: str, *, base_url: str) -> str:
         link_rel=None,
         strip_comments=True,
     ))
+    # An image with no source (a lazy loader's placeholder, a javascript: one removed) shows nothing.
+    return _IMAGE_WITHOUT_SOURCE.sub("", clean) if "<img" in clean else clean
 
 _TAGS = set(ALLOWED_TAGS)
+
+_IMAGE_WITHOUT_SOURCE = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
+
+_NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.*?)</noscript\s*>", re.I | re.S)
+
+
+def _unwrap_noscript(match: re.Match[str]) -> str:
+    """A lazy-loading page's real image sits in ``<noscript>`` (the HTML parser would read it as
+    text, since scripts run there): its content when it holds an image; nothing otherwise
+    ("please enable JavaScript")."""
+    inner = match.group(1)
+    return inner if re.search(r"<(?:img|picture)\b", inner, re.I) else ""
 
 _SCHEMES = set(URL_SCHEMES)
 
