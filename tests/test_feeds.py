@@ -889,3 +889,21 @@ def test_any_title_and_body_build_feeds_that_parse_with_the_title_intact(
     [item] = json.loads(files["feeds/feed.json"])["items"]
     assert item["title"] == expected
     assert not XML_UNSAFE.search(item["content_html"] + item["summary"])
+
+
+def test_a_replacement_character_the_article_quotes_reaches_every_reader_as_itself(
+    site: Path, now: datetime
+) -> None:
+    """U+FFFD written on purpose ("the replacement character (\ufffd)") goes into the XML feeds'
+    HTML (content, RSS description) as the reference &#xFFFD;, so the W3C validator does not take
+    it for a decoding error (BadCharacters); readers show the same character in every format."""
+    (site / "content" / "2026-06-01-fffd.md").write_text(
+        "---\ntitle: Replacement\n---\n\nInvalid bytes become the replacement character (\ufffd).\n",
+        encoding="utf-8")
+    build(site, now)
+    for name in ("rss.xml", "atom.xml"):
+        raw = output(site, name=name).decode("utf-8")
+        html_fields = re.findall(r"<(?:content:encoded|description|content)[^>]*>(.*?)</", raw, re.S)
+        assert not [f for f in html_fields if "\ufffd" in f] and "#xFFFD;" in raw
+        assert "character (\ufffd)." in unescape(read(raw.encode()).entries[0].content[0].value)  # as HTML shows it
+    assert "character (\ufffd)." in json.loads(output(site, name="feed.json"))["items"][0]["content_html"]
