@@ -118,6 +118,8 @@ def facts(article: Article, warnings: list[ContentError]) -> dict:
         "html": render_html(article),
         "paragraphs": article.body.split("\n\n"),
         "draft": article.draft,
+        "publish_at": article.publish_at.isoformat() if article.publish_at else None,
+        "expires_at": article.expires_at.isoformat() if article.expires_at else None,
         "image": article.image,
         "format": article.format,
         "undated": article.undated,
