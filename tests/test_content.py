@@ -507,10 +507,10 @@ def test_files_and_folders_starting_with_a_dot_or_an_underscore_are_skipped(tmp_
 def test_a_scraped_page_keeps_the_article_and_drops_the_page() -> None:
     article, _ = parse_article("news/ferry.html", (CASES / "valid" / "page-news-article.html").read_bytes(), SITE)
     html = render_html(article)
-    assert html.count("<p>") == 5 and "<blockquote>" in html
+    assert html.count("<p>") == 6 and "<blockquote>" in html  # five paragraphs and the image
     assert '<a href="https://council.example.org/tender">tender</a>' in html
     # Links and images are relative to where the page was (its canonical URL), not to this site.
-    assert '<img src="https://news.example.org/images/ferry.jpg"' in html
+    assert '<p><img src="https://news.example.org/images/ferry.jpg"' in html  # in a block of its own
     assert "<h1>" not in html  # the title is not said twice
     for page_chrome in ("cookies", "Sport", "Related articles", "Ferry timetable", "Sign up", "Subscribe",
                         "All rights reserved", "Privacy", "dataLayer", "track()", "font-family"):

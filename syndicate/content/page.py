@@ -69,6 +69,10 @@ def read_web_page(data: bytes) -> tuple[dict[str, Any], str]:
             attribute = "href" if element.tag == "a" else "src"
             if element.get(attribute):
                 element.set(attribute, urljoin(base, element.get(attribute)))
+    for image in [child for child in body if child.tag == "img"]:  # a paragraph of its own, as in the page
+        paragraph = etree.Element("p")
+        image.addprevious(paragraph)
+        paragraph.append(image)  # moves it, with its tail
     for pre in body.iter("pre"):
         if pre.getparent() is not body and pre.getparent().tag not in ("blockquote", "li", "td", "th"):
             pre.tag = "code"  # inline code
