@@ -8,7 +8,11 @@ a message naming the file, and the rest of the site builds. The README lists the
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import ContentError
@@ -87,3 +91,28 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
             last = match.end()
     out.append(html[last:])
     return "".join(out)
+
+
+class TookTooLong(Exception):
+    """A library reading one file ran past its time (see :func:`time_limit`)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`TookTooLong` inside the block once ``seconds`` have passed: a bound on
+    libraries not written for hostile input (docutils, trafilatura). It needs the main thread,
+    where signals arrive (a build's, or a worker process's); elsewhere the block is not timed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise TookTooLong
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

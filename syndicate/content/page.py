@@ -14,6 +14,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ..errors import ContentError
+from .limits import TookTooLong, time_limit
+
+#: A saved page may be this big (trafilatura takes some 4 s and 400 MB a megabyte, worst case).
+MAX_PAGE_BYTES = 1024 * 1024
+#: The time trafilatura may take on one page.
+MAX_PAGE_SECONDS = 10.0
 
 #: Fewer words than this is no article: a menu, a list of links, a page its scripts fill in.
 MIN_WORDS = 12
@@ -40,11 +46,19 @@ def read_web_page(data: bytes) -> tuple[dict[str, Any], str]:
                            "pip install 'syndicate[pages]'.") from None
     for name in ("trafilatura", "htmldate", "courlan", "justext"):  # its doubts are not the user's problems
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    extracted = trafilatura.extract(
-        data, output_format="html", with_metadata=True, include_formatting=True, include_links=True,
-        include_images=True, include_tables=True, include_comments=False, deduplicate=False,
-        date_extraction_params=_DATE_SEARCH,
-    )
+    if len(data) > MAX_PAGE_BYTES:
+        raise ContentError(f"is a web page of {len(data) / 2**20:.1f} MB; one may be at most "
+                           f"{MAX_PAGE_BYTES // 2**20} MB. Save the article's text as a .txt file.")
+    try:
+        with time_limit(MAX_PAGE_SECONDS):
+            extracted = trafilatura.extract(
+                data, output_format="html", with_metadata=True, include_formatting=True, include_links=True,
+                include_images=True, include_tables=True, include_comments=False, deduplicate=False,
+                date_extraction_params=_DATE_SEARCH,
+            )
+    except TookTooLong:
+        raise ContentError(f"is a web page trafilatura could not read in {MAX_PAGE_SECONDS:g} s, so it was left out. "
+                           "Save the article's text as a .txt file.") from None
     body_text = re.sub(r"<[^>]*>", " ", extracted.partition("<body>")[2]) if extracted else ""
     if len(body_text.split()) < MIN_WORDS:
         raise ContentError("is a web page in which no article text was found (a listing, say, or a page "
@@ -56,7 +70,10 @@ def read_web_page(data: bytes) -> tuple[dict[str, Any], str]:
     meta: dict[str, Any] = {key: found[key] for key in ("title", "date") if found.get(key)}
     if found.get("author"):
         meta["authors"] = [name.strip() for name in found["author"].split(";") if name.strip()]
-    meta.update(_page_metadata(lxml_html.document_fromstring(data)))
+    try:
+        meta.update(_page_metadata(lxml_html.document_fromstring(data)))
+    except (etree.ParserError, ValueError):  # bytes lxml cannot make a document of: trafilatura's word stands
+        pass
     body = tree.find("body")
     if body is None:
         return meta, ""
@@ -111,5 +128,6 @@ def _json_ld(text: str) -> list[dict[str, Any]]:
         data = json.loads(text[:200_000])
     except (ValueError, RecursionError):
         return []
-    items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
-    return [item for item in items if isinstance(item, dict)]
+    if isinstance(data, dict):
+        data = data["@graph"] if isinstance(data.get("@graph"), list) else [data]
+    return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []

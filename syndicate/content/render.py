@@ -79,7 +79,7 @@ def sanitize_html(raw: str, *, base_url: str) -> str:
     """Strip everything not allowed, flatten what is nested too deep, and resolve relative URLs
     against ``base_url``."""
     if "oscript" in raw or "OSCRIPT" in raw or "Script" in raw:  # <noscript>, in any case
-        raw = _NOSCRIPT.sub(_unwrap_noscript, raw)
+        raw = _unwrap_noscript(raw)
     # A character reference such as &#1; renders to a character XML cannot carry.
     clean = clean_text(nh3.clean(
         flatten_nesting(raw),
@@ -97,15 +97,31 @@ _TAGS = set(ALLOWED_TAGS)
 
 _IMAGE_WITHOUT_SOURCE = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
 
-_NOSCRIPT = re.compile(r"<noscript\b[^>]*>(.*?)</noscript\s*>", re.I | re.S)
+_NOSCRIPT_TAG = re.compile(r"<(/?)noscript\b[^>]{0,500}>", re.I)
 
 
-def _unwrap_noscript(match: re.Match[str]) -> str:
+def _unwrap_noscript(html: str) -> str:
     """A lazy-loading page's real image sits in ``<noscript>`` (the HTML parser would read it as
-    text, since scripts run there): its content when it holds an image; nothing otherwise
-    ("please enable JavaScript")."""
-    inner = match.group(1)
-    return inner if re.search(r"<(?:img|picture)\b", inner, re.I) else ""
+    text, since scripts run there): each outermost ``<noscript>`` gives its content when it holds
+    an image, nothing otherwise ("please enable JavaScript"). Tags are paired in one pass."""
+    out, at, opening, depth = [], 0, None, 0
+    for tag in _NOSCRIPT_TAG.finditer(html):
+        if not tag.group(1):
+            depth += 1
+            if depth == 1:
+                opening = tag
+        elif depth:
+            depth -= 1
+            if depth == 0 and opening is not None:
+                inner = html[opening.end():tag.start()]
+                out += [html[at:opening.start()], inner if _HAS_IMAGE.search(inner) else ""]
+                at = tag.end()
+    return "".join(out) + html[at:]
+
+
+_HAS_IMAGE = re.compile(r"<(?:img|picture)\b", re.I)
+
+
 
 _SCHEMES = set(URL_SCHEMES)
 

@@ -11,6 +11,7 @@ naming the first few kinds and their lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 #: The tags that open and close a wrapping block: Liquid's raw and highlight, Hugo's highlight.
 _RAW_TAGS = re.compile(r"{%-?\s*(?P<end>end)?raw\s*-?%}")
@@ -21,13 +22,14 @@ _HTML_CODE_TAGS = re.compile(r"<(?P<end>/)?(?:code|pre|kbd|samp)\b[^>]{0,500}>",
 #: Any construct: a Liquid tag or output, a Hugo shortcode (both kinds), on one line.
 _CONSTRUCT = re.compile(r"{{[<%].{0,200}?[>%]}}|{%.{0,200}?%}|{{.{0,200}?}}")
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.M)
-_CODE_SPAN = re.compile(r"(`+)(?!`).{1,1000}?(?<!`)\1")
 _NAME = re.compile(r"[{%<\s-]*(/?)\s*([\w.]+)")
 #: Hugo's way to show a shortcode as written: ``{{</* x */>}}``.
 _ESCAPED = re.compile(r"{{([<%])/\*(.{0,200}?)\*/([>%])}}")
 
 #: The kinds of construct a warning names (the rest are counted).
 MAX_SHOWN = 3
+#: Openers looked at for constructs, at most: 2 MB of "{{" must not cost a regex try each.
+MAX_OPENERS = 20_000
 
 
 def unwrap_template_code(text: str, first_line: int = 1) -> tuple[str, list[tuple[int, str]]]:
@@ -70,7 +72,12 @@ def _unwrap(text: str) -> str:
 
     text = _replace_blocks(text.replace("\x00", ""), _RAW_TAGS, keep)
     text = _replace_blocks(text, _HIGHLIGHT_TAGS, _fenced)
-    text = _ESCAPED.sub(r"{{\1\2\3}}", text)
+    if "/*" in text:
+        out, at = [], 0
+        for m in _matches(_ESCAPED, text, "{{"):
+            out += [text[at:m.start()], "{{", m.group(1), m.group(2), m.group(3), "}}"]
+            at = m.end()
+        text = "".join(out) + text[at:]
     return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
 
@@ -88,7 +95,7 @@ def _report(text: str, first_line: int) -> list[tuple[int, str]]:
     masked = _mask(text)
     shown: list[tuple[int, str]] = []
     kinds: set[str] = set()
-    for match in _CONSTRUCT.finditer(masked):
+    for match in _matches(_CONSTRUCT, masked, "{"):
         construct = text[match.start():match.end()]
         name = _kind(construct)
         if name.endswith("/") or name in kinds:  # a closing tag says nothing its opening tag did not
@@ -126,7 +133,7 @@ def _mask(text: str) -> str:
     for tags in (_RAW_TAGS, _HIGHLIGHT_TAGS, _HTML_CODE_TAGS):
         for opening, closing in _blocks(text, tags):
             blank(opening.start(), closing.end())
-    for m in _ESCAPED.finditer(text):
+    for m in _matches(_ESCAPED, text, "{{") if "/*" in text else ():
         blank(m.start(), m.end())
     opening = None
     for fence in _FENCE.finditer(text):
@@ -138,6 +145,38 @@ def _mask(text: str) -> str:
     if opening is not None:  # a fence left open runs to the end, as in CommonMark
         blank(opening.start(), len(text))
     masked = "".join(chars)
-    for m in _CODE_SPAN.finditer(masked):
-        blank(m.start(), m.end())
+    for start, end in _code_spans(masked):
+        blank(start, end)
     return "".join(chars)
+
+
+def _matches(pattern: re.Pattern[str], text: str, opener: str) -> Iterator[re.Match[str]]:
+    """``pattern``'s matches, tried only where ``opener`` stands and at most :data:`MAX_OPENERS`
+    times (each try may read 200 characters)."""
+    at, tries = 0, 0
+    while tries < MAX_OPENERS and (at := text.find(opener, at)) >= 0:
+        tries += 1
+        match = pattern.match(text, at)
+        at = match.end() if match else at + 1
+        if match:
+            yield match
+
+
+def _code_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where the code spans are (a run of backticks closed by a run as long, in one paragraph),
+    in one pass over the runs, as CommonMark pairs them."""
+    breaks = [m.start() for m in re.finditer(r"\n[ \t]*\n", text)] + [len(text)]
+    paragraph = 0
+    waiting: dict[int, int] = {}  # run length -> where the first unclosed run of it starts
+    for run in re.finditer(r"`+", text):
+        if run.start() > breaks[paragraph]:  # a blank line closes nothing: start afresh
+            while run.start() > breaks[paragraph]:
+                paragraph += 1
+            waiting = {}
+        length = len(run.group(0))
+        if length in waiting:
+            start = waiting.pop(length)
+            waiting = {n: at for n, at in waiting.items() if at < start}
+            yield start, run.end()
+        else:
+            waiting[length] = run.start()

@@ -17,10 +17,17 @@ import re
 from datetime import timezone
 from typing import Any
 
+from ..errors import ContentError
 from .dates import parse_date
 from .model import FRONT_MATTER_KEYS
 
-_TEXT_HEADER = re.compile(r"([A-Za-z][A-Za-z ]*?)\s*:\s*(.*)$")
+_TEXT_HEADER = re.compile(r"([A-Za-z][A-Za-z ]{0,40}?)[ \t]*:\s*(.*)$")
+
+#: A byline, date or residue line is short; longer lines are text (and no regex runs on them).
+_SHORT = 200
+
+#: More paragraphs than this is no article (a scraper's runaway output).
+MAX_PARAGRAPHS = 20_000
 
 #: The labels news pages print, as the key they give (a date label only when a date follows).
 _LABELS = {
@@ -98,7 +105,11 @@ def split_text(text: str) -> tuple[dict[str, Any], dict[str, int], str]:
             i = j
     if "draft" in meta:
         meta["draft"] = meta["draft"].lower() in ("true", "yes", "1")
-    return meta, where, "\n\n".join(_paragraphs(_drop_residue(lines[i:])))
+    paragraphs = _paragraphs(_drop_residue(lines[i:]))
+    if len(paragraphs) > MAX_PARAGRAPHS:
+        raise ContentError(f"has {len(paragraphs):,} paragraphs; a scraped article may have at most "
+                           f"{MAX_PARAGRAPHS:,}. Is it one article?")
+    return meta, where, "\n\n".join(paragraphs)
 
 
 def _header(line: str, number: int, meta: dict[str, Any], where: dict[str, int]) -> bool:
@@ -119,8 +130,11 @@ def _header(line: str, number: int, meta: dict[str, Any], where: dict[str, int])
 def _dateline(line: str, number: int, meta: dict[str, Any], where: dict[str, int]) -> bool:
     """Read a byline or date line (``By Jane Doe | Published 14 Dec 2025``) into ``meta``;
     False (and ``meta`` untouched) unless every part of it is one."""
+    if len(line) > _SHORT:
+        return False
     found: dict[str, Any] = {}
-    for part in re.split(r"\s+[|·•]\s+", line):
+    parts = re.split(r"\s+[|·•]\s+", line) if "|" in line or "·" in line or "•" in line else [line]
+    for part in parts:
         part = part.strip().rstrip(".")
         byline = _BYLINE.fullmatch(part)
         dated = _DATE_LINE.fullmatch(part)
@@ -168,15 +182,15 @@ def _drop_residue(lines: list[str]) -> list[str]:
     under_heading = False
     for raw in lines:
         line = raw.strip()
-        bare = line.rstrip(".:!…").strip()
+        bare = line.rstrip(".:!…").strip() if len(line) <= _SHORT else ""
         if not line:
             if not under_heading:
                 out.append("")
-        elif _RESIDUE_HEADING.fullmatch(bare):
+        elif bare and _RESIDUE_HEADING.fullmatch(bare):
             under_heading = True
         elif under_heading and len(line) < 120 and not line.endswith("."):
             pass  # a headline under "Related articles"
-        elif _RESIDUE.fullmatch(bare) or _credit(line):
+        elif bare and (_RESIDUE.fullmatch(bare) or _credit(line)):
             under_heading = False
         else:
             under_heading = False
