@@ -17,6 +17,10 @@ from .model import FRONT_MATTER_KEYS, Author
 from .urls import BadURL, web_url
 
 
+#: "key:" (YAML, Key: value lines), "key =" (TOML), '"key":' (JSON); bounded, so a long line costs little.
+_KEY_LINE = re.compile(r'[ \t]{0,40}"?([^\s:#="{][^:="\n]{0,100}?)"?[ \t]{0,20}[:=]')
+
+
 class KeyLines:
     """The line of each front matter key, worked out only when a message needs one."""
 
@@ -30,7 +34,7 @@ class KeyLines:
             self._lines = {}
             # "key:" (YAML, Key: value lines), "key =" (TOML), '"key":' (JSON)
             for i, raw in enumerate(str(self._block).split("\n"), self._first):
-                m = re.match(r'\s*"?([^\s:#="{][^:="]*?)"?\s*[:=]', raw)
+                m = _KEY_LINE.match(raw)
                 if m:
                     self._lines.setdefault(m.group(1), i)
                     self._lines.setdefault(m.group(1).lower(), i)

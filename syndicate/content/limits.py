@@ -26,7 +26,11 @@ MAX_HTML_DEPTH = 32  # elements inside one another in an article's HTML; deeper 
 # Elements that hold nothing, so never nest.
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                    "wbr"})
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^>]*>")
+# A tag holds no "<": so an unclosed "<a " costs a scan to the next "<", not to the end.
+# The formatting elements of HTML's parsing rules (the "list of active formatting elements").
+_FORMATTING = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt",
+                         "u"})
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*>")
 
 
 def check_expansion(meta: Any) -> None:
@@ -79,6 +83,7 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
             open_names[name] += 1
             kept += keep
         elif open_names[name]:  # close everything opened since that element, as HTML does
+            implied = []
             while True:
                 top, was_kept = stack.pop()
                 open_names[top] -= 1
@@ -86,6 +91,13 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
                 if top == name:
                     keep = was_kept
                     break
+                if was_kept and top in _FORMATTING:
+                    implied.append(top)
+            if implied:
+                # Close them in so many words: HTML keeps an unclosed <b> "active" and opens it
+                # again in every block that follows, so 50 KB of them would make 40 MB.
+                out.append(html[last:match.start()] + "".join(f"</{t}>" for t in implied))
+                last = match.start()
         if not keep:
             out.append(html[last:match.start()])
             last = match.end()

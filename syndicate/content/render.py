@@ -21,7 +21,7 @@ import nh3
 from cmarkgfm.cmark import Options
 
 from .chars import clean_text
-from .limits import flatten_nesting
+from .limits import MAX_HTML_DEPTH, flatten_nesting
 from .model import Article
 from .text import lead as text_lead
 
@@ -67,6 +67,8 @@ def render_html(article: Article) -> str:
         raw = _CHARACTER_REF.sub(_drop_bad_reference, article.body)
     else:
         body = _CHARACTER_REF.sub(_drop_bad_reference, article.body) if "&#" in article.body else article.body
+        if body.count(">") > 1000:  # quotes in quotes past the depth kept: as deep as kept (cmark costs 500 MB a MB)
+            body = _DEEP_QUOTE.sub("> " * MAX_HTML_DEPTH, body)
         try:
             raw = cmarkgfm.markdown_to_html_with_extensions(body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS)
         except UnicodeDecodeError:  # another such bug: show every character reference as written
@@ -94,6 +96,8 @@ def sanitize_html(raw: str, *, base_url: str) -> str:
     return _IMAGE_WITHOUT_SOURCE.sub("", clean) if "<img" in clean else clean
 
 _TAGS = set(ALLOWED_TAGS)
+
+_DEEP_QUOTE = re.compile(rf"^(?:[ \t]{{0,3}}>){{{MAX_HTML_DEPTH},}}[ \t]?", re.M)
 
 _IMAGE_WITHOUT_SOURCE = re.compile(r"<img\b(?![^>]*\ssrc=)[^>]*>")
 
@@ -195,7 +199,7 @@ class _TextWriter(HTMLParser):
         self.current: list[str] = []
         self.pre = 0
         self.quote = 0
-        self.links: list[str | None] = []
+        self.links: list[tuple[str | None, int]] = []  # open links: href, where their text starts
 
     def flush(self) -> None:
         text = "".join(self.current)
@@ -219,14 +223,14 @@ class _TextWriter(HTMLParser):
         elif tag == "br":
             self.current.append("\n" if self.pre else " ")
         elif tag == "a":
-            self.links.append(attributes.get("href"))
+            self.links.append((attributes.get("href"), len(self.current)))
         elif tag == "img" and attributes.get("alt"):
             self.current.append(f"[{attributes['alt']}]")
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self.links:
-            href = self.links.pop()
-            text = "".join(self.current).rsplit(" ", 1)[-1]
+            href, start = self.links.pop()
+            text = "".join(self.current[start:])  # the link's own text, not the whole block again
             inside = href is not None and href.startswith(self.page_url + "#")  # footnotes
             if href and href.startswith(("http:", "https:", "mailto:")) and href not in text and not inside:
                 self.current.append(f" ({href})")
