@@ -582,3 +582,9 @@ def test_an_rst_image_never_embeds_a_file_from_the_disk(tmp_path: Path) -> None:
     data = f"Title\n=====\n\n:date: 2024-05-01\n\n.. image:: {secret}#.svg\n   :loading: embed\n"
     article, _ = parse_article("leak.rst", data.encode(), SITE)
     assert "SECRET-7731" not in render_html(article) + summarize(article)
+
+
+def test_unclosed_formatting_elements_do_not_multiply_the_html() -> None:
+    data = (CASES / "hostile" / "2024-01-07-formatting-never-closed.md").read_bytes()
+    article, _ = parse_article("2024-01-07-formatting-never-closed.md", data, SITE)
+    assert len(render_html(article)) < 2 * len(data)  # it was 800 times as big
