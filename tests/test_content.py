@@ -570,6 +570,12 @@ def test_restructuredtext_that_could_run_away_is_one_clear_error() -> None:
     laughs = head + "x |a0| y\n\n" + "".join(f".. |a{i}| replace:: |a{i + 1}| |a{i + 1}|\n" for i in range(30))
     with pytest.raises(ContentError, match=r"has a substitution that refers to another"):
         parse_article("laughs.rst", laughs.encode(), SITE)
+    on_the_next_line = head + "x |a0| y\n\n" + "".join(
+        f".. |a{i}| replace::\n   |a{i + 1}| |a{i + 1}|\n" for i in range(30))
+    with pytest.raises(ContentError, match=r"has a substitution that refers to another"):
+        parse_article("laughs.rst", on_the_next_line.encode(), SITE)
+    fine = head + "x |logo| and |name| y\n\n.. |logo| image:: logo.png\n.. |name| replace:: Rust | the language\n"
+    assert parse_article("fine.rst", fine.encode(), SITE)[0].title == "Title"
     # docutils rescans a paragraph for each unclosed reference: minutes for 60 KB of them.
     slow = head + "\n".join("`a <" * 2000 for _ in range(8))
     with pytest.raises(ContentError, match=r"took docutils more than 5 s to read, so it was left out"):
@@ -588,3 +594,16 @@ def test_unclosed_formatting_elements_do_not_multiply_the_html() -> None:
     data = (CASES / "hostile" / "2024-01-07-formatting-never-closed.md").read_bytes()
     article, _ = parse_article("2024-01-07-formatting-never-closed.md", data, SITE)
     assert len(render_html(article)) < 2 * len(data)  # it was 800 times as big
+    # Closing tags this scan sees but HTML does not (in a comment, in an attribute) change nothing.
+    for hidden in ("<!--</b>-->", "<i title='</b>'></i>"):
+        body = "".join(f"<div><b class=c{i}>{hidden}</div>" for i in range(2000))
+        article, _ = parse_article("2024-01-07-x.md", f"---\ntitle: T\n---\n<div>\n{body}\nx\n".encode(), SITE)
+        assert len(render_html(article)) < 4 * len(body)
+
+
+def test_a_jekyll_post_s_own_permalink_with_an_unknown_field_names_it() -> None:
+    site = dataclasses.replace(SITE, dialect="jekyll", permalink="")
+    data = b"---\ntitle: Unknown\npermalink: /:year/:nonsense/\n---\nBody.\n"
+    with pytest.raises(ContentError, match=r"'permalink' uses :nonsense, which is no permalink field") as info:
+        parse_article("2024-05-01-unknown.md", data, site)
+    assert info.value.line == 3

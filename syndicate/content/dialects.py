@@ -36,12 +36,15 @@ _RENAMED = {"sections": "path", "contentbasename": "filename", "slugorfilename":
 _COLON_FIELD = re.compile(r":([a-z_]+)")
 
 
-def permalink_pattern(raw: str) -> str:
+def permalink_pattern(raw: str, *, literal_braces: bool = False) -> str:
     """A permalink as written (``/{year}/{slug}/``, Jekyll's and Hugo's ``/:year/:title/``, a Jekyll
     style like ``pretty``, Pelican's ``{date:%Y}``) → a :meth:`str.format` pattern of
-    :data:`PERMALINK_FIELDS`."""
+    :data:`PERMALINK_FIELDS`. With ``literal_braces`` (a post's own Jekyll ``permalink``, which
+    only knows ``:fields``), a brace is a brace."""
     raw = _JEKYLL_STYLES.get(raw, raw)
-    if "{" in raw:
+    if literal_braces:
+        raw = raw.replace("{", "{{").replace("}", "}}")
+    elif "{" in raw:
         return raw
     return _COLON_FIELD.sub(lambda m: "{" + _RENAMED.get(m.group(1), m.group(1)) + "}", raw)
 

@@ -30,6 +30,9 @@ _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "
 # The formatting elements of HTML's parsing rules (the "list of active formatting elements").
 _FORMATTING = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt",
                          "u"})
+#: Formatting elements with attributes past this many lose their attributes (see flatten_nesting).
+MAX_FORMATTING_WITH_ATTRIBUTES = 32
+_FORMATTING_ATTRIBUTES = re.compile(r"<(b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)\s[^<>]*>", re.I)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*>")
 
 
@@ -72,11 +75,14 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
     open_names: Counter[str] = Counter()
     kept = 0
     last = 0
+    formatting_with_attributes = 0
     for match in _TAG.finditer(html):
         closing, name = match.group(1), match.group(2).lower()
         if name in _VOID:  # ("<div/>" is no void element: HTML opens a div, so it counts)
             continue
         keep = True
+        if not closing and name in _FORMATTING and name != "a" and match.end() - match.start() > len(name) + 2:
+            formatting_with_attributes += 1
         if not closing:
             keep = kept < max_depth
             stack.append((name, keep))
@@ -102,11 +108,18 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
             out.append(html[last:match.start()])
             last = match.end()
     out.append(html[last:])
-    return "".join(out)
+    flat = "".join(out)
+    if formatting_with_attributes > MAX_FORMATTING_WITH_ATTRIBUTES:
+        # HTML reopens every unclosed formatting element in each later block, but keeps at most
+        # three alike (same name and attributes): without attributes, the copies stay bounded,
+        # whatever hides a closing tag from this scan (a comment, an attribute value).
+        flat = _FORMATTING_ATTRIBUTES.sub(r"<\1>", flat)
+    return flat
 
 
-class TookTooLong(Exception):
-    """A library reading one file ran past its time (see :func:`time_limit`)."""
+class TookTooLong(BaseException):
+    """A library reading one file ran past its time (see :func:`time_limit`). A BaseException,
+    as KeyboardInterrupt is, so that the library's own ``except Exception`` cannot swallow it."""
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import string
 from collections.abc import Callable
 from datetime import date as date_type
 from datetime import datetime
@@ -151,7 +152,8 @@ def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date
     """The article's URL: the post's own (Hugo ``url``, Jekyll ``permalink``, Zola ``path``) with
     ``[content] import``, else the permalink pattern filled in."""
     pattern = site.permalink or dialect.permalink
-    if url_key and dialect.name == "jekyll":
+    own = bool(url_key and dialect.name == "jekyll")  # the post's own pattern: checked here, not in the config
+    if own:
         pattern = url_key
     elif url_key:
         if dialect.name == "hugo" and url_key.startswith(("http://", "https://")):
@@ -159,7 +161,11 @@ def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date
         path = url_key if dialect.name == "hugo" else "/" + url_key.strip("/") + "/"
         return article_url(site, path)
     local = date if dialect.own_zone_urls else date.astimezone(site.tz)
-    pattern, names = _pattern(pattern)
+    pattern, names = _pattern(pattern, own)
+    if own and not names <= _FIELDS.keys():
+        unknown = ", ".join(f":{name}" for name in sorted(names - _FIELDS.keys()))
+        raise fields.bad("permalink", f"uses {unknown}, which is no permalink field. Use :year, :month, :day, "
+                         ":title, :categories… (see the README, Links).")
     values = {name: _FIELDS[name](local, slug, raw_id, rel_path, categories) for name in names}
     path = "/" + pattern.format(**values)
     if "//" in path:  # an empty field
@@ -168,10 +174,10 @@ def _url(site: SiteContext, dialect: Dialect, fields: Fields, url_key: str, date
 
 
 @functools.lru_cache(maxsize=64)
-def _pattern(raw: str) -> tuple[str, frozenset[str]]:
+def _pattern(raw: str, literal_braces: bool = False) -> tuple[str, frozenset[str]]:
     """A permalink as a format pattern, and the fields it uses (worked out once, not per article)."""
-    pattern = permalink_pattern(raw)
-    return pattern, frozenset(re.findall(r"{(\w+)", pattern))
+    pattern = permalink_pattern(raw, literal_braces=literal_braces)
+    return pattern, frozenset(field for _, field, _, _ in string.Formatter().parse(pattern) if field)
 
 
 def _folder(rel_path: str) -> str:

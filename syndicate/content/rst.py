@@ -21,8 +21,8 @@ MAX_RST_BYTES = 64 * 1024
 #: The time docutils may take on one file (where a timer can be set: the main thread).
 MAX_RST_SECONDS = 5.0
 
-#: A substitution whose text holds another substitution: each level can double the text.
-_NESTED_SUBSTITUTION = re.compile(r"^\.\.[ \t]+\|[^|\n]+\|[ \t]+\w+::[^\n]*\|[^|\n]+\|", re.M)
+#: A substitution definition (``.. |name| replace:: …``), whose text may go on in indented lines.
+_SUBSTITUTION = re.compile(r"\.\.[ \t]+\|[^|\n]+\|[ \t]+\S+::(.*)")
 
 _SETTINGS = {
     "file_insertion_enabled": False, "raw_enabled": False, "_disable_config": True, "report_level": 5,
@@ -39,7 +39,7 @@ def read_rst(text: str) -> tuple[dict[str, Any], str]:
     if size > MAX_RST_BYTES:
         raise ContentError(f"is {size // 1024} KB of reStructuredText; such an article may be at most "
                            f"{MAX_RST_BYTES // 1024} KB (docutils is slow on more). Split it, or write it in Markdown.")
-    if _NESTED_SUBSTITUTION.search(text):
+    if _nested_substitution(text):
         raise ContentError("has a substitution that refers to another (|a| replace:: |b|), which docutils expands "
                            "without bound. Write the text out.")
     try:
@@ -51,6 +51,23 @@ def read_rst(text: str) -> tuple[dict[str, Any], str]:
         raise ContentError(f"took docutils more than {MAX_RST_SECONDS:g} s to read, so it was left out. Simplify "
                            "it, or write it in Markdown.") from None
     return meta, html
+
+
+def _nested_substitution(text: str) -> bool:
+    """Whether a substitution's text (on its line or the indented ones under it) refers to another
+    substitution: each level can double the text, so 30 lines would make a billion copies."""
+    if "|" not in text:
+        return False
+    inside = False
+    for line in text.split("\n"):
+        definition = _SUBSTITUTION.match(line)
+        if definition:
+            inside, line = True, definition.group(1)
+        elif inside and not line[:1].isspace() and line.strip():
+            inside = False
+        if inside and re.search(r"\|[^|\s][^|]*\|", line):
+            return True
+    return False
 
 
 def _publish(text: str) -> tuple[dict[str, Any], str]:
