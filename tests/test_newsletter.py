@@ -435,7 +435,8 @@ def test_the_css_is_inlined_and_only_the_media_rules_stay_in_style_with_importan
     issue = make_issue(site)
     page = doc(personalizers(issue)[0].fill(VALUES))
     container = page.xpath('//table[contains(@class, "container")]')[0]
-    assert container.get("style") == "width:600px; max-width:600px; background-color:#fff; border-radius:8px"
+    assert container.get("style") == ("width:100%; max-width:600px; table-layout:fixed; background-color:#fff; "
+                                      "border-radius:8px")  # fluid: no media query needed
     assert page.xpath('//h1[@class="site-title"]')[0].get("style") == (
         "margin:0; font-size:22px; line-height:28px; font-weight:bold; color:#111827")
     assert "padding:10px 18px" in page.xpath('//a[contains(@class, "button-link")]')[0].get("style")

@@ -134,6 +134,14 @@ _IMG_WITHOUT_WIDTH = re.compile(r"<img\b(?![^>]*\bwidth=)", re.I)
 CONTENT_WIDTH = 552  # the 600px column less its padding
 
 
+def _wrap_tables(html: str) -> str:
+    """Each table of an article in a box of its own that scrolls sideways, so that a wide one
+    never widens the email (on a phone, every line would be cut)."""
+    if "<table" not in html:
+        return html
+    return html.replace("<table", '<div class="table-wrap"><table').replace("</table>", "</table></div>")
+
+
 def _article_view(article: Article) -> dict[str, Any]:
     html = render_html(article)
     return {
@@ -142,7 +150,7 @@ def _article_view(article: Article) -> dict[str, Any]:
         "url": article.url,
         "summary": summarize(article, html),
         # Outlook on Windows sizes an image by its width attribute, never by CSS.
-        "html": _IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html),
+        "html": _wrap_tables(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html)),
         "text": html_to_text(html, page_url=article.url),
         "image": article.image,
         "image_alt": article.title,
