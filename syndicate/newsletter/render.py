@@ -134,6 +134,17 @@ _IMG_WITHOUT_WIDTH = re.compile(r"<img\b(?![^>]*\bwidth=)", re.I)
 CONTENT_WIDTH = 552  # the 600px column less its padding
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.I)
+
+
+def _demote_headings(html: str) -> str:
+    """An article's own headings two ranks down (``<h1>`` → ``<h3>``, at most ``<h6>``): in the
+    email the site is the ``<h1>`` and each article's title an ``<h2>``."""
+    if "<h" not in html and "<H" not in html:
+        return html
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 2, 6)}", html)
+
+
 def _wrap_tables(html: str) -> str:
     """Each table of an article in a box of its own that scrolls sideways, so that a wide one
     never widens the email (on a phone, every line would be cut)."""
@@ -150,7 +161,7 @@ def _article_view(article: Article) -> dict[str, Any]:
         "url": article.url,
         "summary": summarize(article, html),
         # Outlook on Windows sizes an image by its width attribute, never by CSS.
-        "html": _wrap_tables(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html)),
+        "html": _demote_headings(_wrap_tables(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html))),
         "text": html_to_text(html, page_url=article.url),
         "image": article.image,
         "image_alt": article.title,
