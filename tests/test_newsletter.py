@@ -427,6 +427,9 @@ def test_the_preheader_setting_overrides_the_summary(site: Path) -> None:
     assert issue.preheader == "Five stories & a ferry"
     assert '">Five stories &amp; a ferry\u200c\xa0' in issue.html  # escaped, then the zwnj padding
     assert doc(issue.html).body[0].text_content().startswith("Five stories & a ferry\u200c")
+    # Padding longer than any inbox preview (Gmail shows up to about 140 characters), so that a
+    # short preheader never lets the body's text in after it.
+    assert doc(issue.html).body[0].text_content().count("\u200c\xa0") * 2 >= 150
 
 
 # -- 5. the email HTML ------------------------------------------------------------------------------
