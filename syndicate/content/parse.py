@@ -50,7 +50,7 @@ def parse_article(rel_path: str, data: bytes, site: SiteContext, *,
     name_date, name_slug = _from_file_name(rel_path)
     url_key = dialect.url_key and fields.text(dialect.url_key)
     date = fields.date("date", site.tz)
-    date_key = meta.get("date") if date is not None else None
+    date_key = fields.meta.get("date") if date is not None else None  # keys in any case, as Fields reads them
     undated = False
     if date is None and name_date is None and dialect.name == "zola" and url_key:
         name_date = _from_file_name(url_key.strip("/") + ".md")[0] or _path_date(url_key)
