@@ -8,6 +8,7 @@ some 50 MB of language data that a site of Markdown never needs.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -122,8 +123,6 @@ def _page_metadata(page: Any) -> dict[str, str]:
 
 def _json_ld(text: str) -> list[dict[str, Any]]:
     """The objects of a JSON-LD block (a list, a ``@graph``, or one object); none if it is broken."""
-    import json
-
     try:
         data = json.loads(text[:200_000])
     except (ValueError, RecursionError):

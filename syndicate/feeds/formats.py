@@ -140,10 +140,7 @@ def _make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> lis
     html = {a.id: render_html(a) for a in batch} if full else {}
     summary = {a.id: summarize(a, html.get(a.id)) for a in batch}
     spec = FeedSpec("batch", "batch", "batch", tuple(batch))
-    # U+FFFD that an article means (quoting the replacement character) goes into the XML feeds'
-    # HTML as a character reference: the same character to every reader, and no sign of a
-    # decoding error to a validator (the W3C one warns BadCharacters on a bare one).
-    xml_html = {i: h.replace("\ufffd", "&#xFFFD;") if "\ufffd" in h else h for i, h in html.items()}
+    xml_html = {i: _replacement_as_reference(h) for i, h in html.items()}
     rss = _cut(_hex_refs(_rss_generator(spec, site, "", xml_html, summary).rss_str(pretty=True)),
                b"<item>", b"</item>")
     atom = _cut(_atom_generator(spec, site, "", xml_html, summary).atom_str(pretty=True), b"<entry>", b"</entry>")
@@ -167,6 +164,13 @@ def _cut(xml: bytes, start: bytes, end: bytes) -> list[bytes]:
 def _splice(head: bytes, closing: bytes, entries: list[bytes]) -> list[bytes]:
     at = head.rindex(closing)
     return [head[:at], *entries, head[at:]]
+
+
+def _replacement_as_reference(html: str) -> str:
+    """HTML for the XML feeds with U+FFFD that an article means (quoting the replacement
+    character) as the reference ``&#xFFFD;``: the same character to every reader, and no sign
+    of a decoding error to a validator (the W3C one warns BadCharacters on a bare one)."""
+    return html.replace("\ufffd", "&#xFFFD;") if "\ufffd" in html else html
 
 
 def _hex_refs(xml: bytes) -> bytes:
@@ -218,7 +222,7 @@ def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[s
         fe.title(article.title)
         fe.link(href=article.url)
         # <description> is HTML to every reader; the summary is plain text, so escape it.
-        fe.description(html_escape(summary[article.id], quote=False).replace("\ufffd", "&#xFFFD;"))
+        fe.description(_replacement_as_reference(html_escape(summary[article.id], quote=False)))
         if article.id in html:
             fe.content(html[article.id])
         fe.published(article.date)
