@@ -8,8 +8,11 @@ Usage:
 For each size it makes the corpus once (make_corpus.py, the corpus the speed targets were
 measured on) and measures, from a cold state (no output/, no syndicate.db):
 
-    full      limit = 20, tag feeds on (the default config)      target at 10k: <= 2 s, <= 300 MB
+    full      limit = 20, tag feeds on, no pages ([site] pages = false)  target at 10k: <= 2 s, <= 300 MB
     idle      the same build again, nothing changed              target at 10k: <= 0.5 s, writes nothing
+    pages     the default config: full, plus a page per article, tag pages and the home page
+    edit-one  pages, again after one article changed (one article page made again)
+    pages-idle  pages, again with nothing changed (10,000 more files to look at)
     all-main  limit = 0, tag feeds off (3 files, every article)  target at 10k: <= 5 s, <= 1 GB
     all-tags  limit = 0, tag feeds on (every article in every tag feed too)
 
@@ -31,7 +34,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
 
 CASES = {
-    "full": "[feeds]\nlimit = 20\ntag_feeds = true\n",
+    "full": "[feeds]\nlimit = 20\ntag_feeds = true\n[site]\npages = false\n",
+    "pages": "[feeds]\nlimit = 20\ntag_feeds = true\n",
     "all-main": "[feeds]\nlimit = 0\ntag_feeds = false\n",
     "all-tags": "[feeds]\nlimit = 0\ntag_feeds = true\n",
 }
@@ -91,6 +95,22 @@ def main() -> None:
                 seconds, mb = run(site)
                 best, peak = min(best, seconds), max(peak, mb)
             print(f"{n:>8} {case:<9} {best:>8.2f} {peak:>8} {output_size(site):>9}", flush=True)
+            if case == "pages":
+                edited = sorted(corpus.rglob("*.md"))[0]
+                original = edited.read_bytes()
+                edits = []
+                try:
+                    for i in range(opts.repeat):
+                        edited.write_bytes(original + f"\n\nEdited {i}.\n".encode())
+                        edits.append(run(site))
+                finally:
+                    edited.write_bytes(original)
+                print(f"{n:>8} {'edit-one':<9} {min(s for s, _ in edits):>8.2f} {max(m for _, m in edits):>8}",
+                      flush=True)
+                run(site)
+                idle = [run(site) for _ in range(opts.repeat)]
+                print(f"{n:>8} {'pages-idle':<9} {min(s for s, _ in idle):>8.2f} {max(m for _, m in idle):>8}",
+                      flush=True)
             if case == "full":
                 mtimes = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()}
                 idle = [run(site) for _ in range(opts.repeat)]

@@ -46,6 +46,9 @@ class SiteConfig:
     timezone: str = _key("UTC", "IANA time zone for dates written without an offset, e.g. `Europe/Berlin`.")
     author_name: str = _key("", "Default author of every article that names none (empty: the site title).")
     author_email: str = _key("", "That author's e-mail address (optional; in the Atom feed's `<author>`).")
+    pages: bool | str = _key("auto", "Write a page for every article at its permalink, and tag pages: `true`, `false`, "
+                                     "or `\"auto\"`: true unless `[content] import` names the tool that builds "
+                                     "the site's pages.")
 
     @property
     def home_url(self) -> str:
@@ -85,9 +88,10 @@ class FeedsConfig:
 class NewsletterConfig:
     mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article.")
     max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next issue).")
-    subject: str = _key("{{ site.title }}: {{ lead.title }}",
+    subject: str = _key("{{ lead.title }}",
                         "The subject line, a jinja2 template; it can use `site`, `issue.number`, `issue.date`, "
-                        "`lead` and `articles`. Non-ASCII is fine.")
+                        "`lead` and `articles`. Non-ASCII is fine. The default leaves out the site title: it is "
+                        "the sender's name already.")
     preheader: str = _key("", "The inbox preview text (empty: the lead article's summary).")
     full_content: bool = _key(False,
                               "Whole articles in the email; `false` sends each article's summary with a button to "
@@ -184,6 +188,12 @@ class Config:
     @property
     def sender_address(self) -> str:
         return self.sender_parts[1]
+
+    @property
+    def writes_pages(self) -> bool:
+        """Whether the build writes article and tag pages: [site] pages, where "auto" is true
+        unless the articles come from a tool (``[content] import``) whose own build makes them."""
+        return self.site.pages is True or (self.site.pages == "auto" and not self.content.import_)
 
     @property
     def content_dir(self) -> Path:
@@ -295,10 +305,12 @@ def key_name(attr: str) -> str:
 
 
 _TYPE_WORDS = {"str": "a string in quotes", "int": "a whole number", "bool": "true or false",
-               "float": "a number"}
+               "float": "a number", "bool | str": 'true, false or "auto"'}
 
 
 def _is_type(value: Any, expected: str) -> bool:
+    if expected == "bool | str":  # true, false or "auto"
+        return isinstance(value, bool) or value == "auto"
     if expected == "bool":
         return isinstance(value, bool)
     if expected == "float":

@@ -23,6 +23,7 @@ class Writer:
         self.root = Path(root)
         self.written: dict[str, int] = {}  # path → size, every file of this build
         self.changed: list[str] = []
+        self._folders: set[Path] = set()  # made (or found) in this build: one mkdir each, not one a file
 
     def path_for(self, rel: str) -> Path:
         """The absolute path of ``rel``, which must stay inside the output folder."""
@@ -45,7 +46,9 @@ class Writer:
         if _same_bytes(target, parts, self.written[rel]):
             return False
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         except OSError as err:
             raise self._cannot_write(rel, err) from err

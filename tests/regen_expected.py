@@ -21,8 +21,8 @@ from pathlib import Path
 from syndicate.config import load_config
 from syndicate.feeds.build import build_site
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest import DATA, NOW  # noqa: E402  (the one fixed clock and data folder of the tests)
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from tests.conftest import DATA, NOW  # noqa: E402  (the one fixed clock and data folder of the tests)
 
 EXPECTED = DATA / "expected"
 FILES = ("rss.xml", "atom.xml", "feed.json")

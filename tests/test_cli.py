@@ -56,7 +56,8 @@ def test_build_prints_a_one_line_summary_and_writes_the_feeds(runner: CliRunner,
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         "Read 7 article files: 5 published (1 draft, 1 scheduled held back); "
-        "wrote 24 feed files to output/feeds (29 files changed); next newsletter (issue #1, 5 articles) "
+        "wrote 24 feed files to output/feeds and 14 pages to output (43 files changed); next newsletter "
+        "(issue #1, 5 articles) "
         "in output/newsletters/next/email.html; 0 problems.\n"
     )
     assert result.stderr == ""
@@ -81,15 +82,16 @@ def test_a_changed_article_rewrites_only_the_feeds_that_carry_it(runner: CliRunn
     story = site / "content" / "2026-04-01-news-story.txt"
     story.write_text(story.read_text().replace("180 passengers", "200 passengers"))
     result = runner.invoke(main, ["build", *NOW])
-    assert "(9 files changed)" in result.stdout
+    assert "(10 files changed)" in result.stdout  # 9 feed files and the article's page
     after = mtimes(site / "output")
     changed = sorted(p for p in after if after[p] != before[p])
-    # The main, news and local feeds, three formats each. The newsletter preview shows the
-    # first paragraph only, which did not change, so it is not rewritten.
-    assert changed == sorted(
-        f"feeds/{folder}{name}" for folder in ("", "tags/news/", "tags/local/")
-        for name in ("rss.xml", "atom.xml", "feed.json")
-    )
+    # The main, news and local feeds, three formats each, and the article's page. The newsletter
+    # preview, the home page and the tag pages show the first paragraph only, which did not
+    # change, so they are not rewritten.
+    assert changed == sorted([
+        *(f"feeds/{folder}{name}" for folder in ("", "tags/news/", "tags/local/")
+          for name in ("rss.xml", "atom.xml", "feed.json")),
+        "2026/04/news-story/index.html"])
 
 
 def test_touching_a_file_without_changing_it_rewrites_nothing(runner: CliRunner, site: Path) -> None:
@@ -105,7 +107,7 @@ def test_a_deleted_output_folder_is_written_again(runner: CliRunner, site: Path)
     runner.invoke(main, ["build", *NOW])
     shutil.rmtree(site / "output")
     result = runner.invoke(main, ["build", *NOW])
-    assert "(29 files changed)" in result.stdout
+    assert "(43 files changed)" in result.stdout
     assert (site / "output" / "feeds" / "rss.xml").is_file()
 
 
@@ -190,8 +192,9 @@ def test_a_removed_tag_loses_its_feeds(runner: CliRunner, site: Path) -> None:
     unsafe = site / "content" / "2026-02-01-unsafe.md"
     unsafe.write_text(unsafe.read_text().replace("tags: [security]", "tags: [news]"))
     result = runner.invoke(main, ["build", *NOW])
-    assert ", 3 removed)" in result.stdout
+    assert ", 4 removed)" in result.stdout  # its three feeds and its page
     assert not (site / "output" / "feeds" / "tags" / "security").exists()
+    assert not (site / "output" / "tags" / "security").exists()
 
 
 def test_quiet_prints_nothing_when_all_is_well(runner: CliRunner, site: Path) -> None:

@@ -90,7 +90,7 @@ ARTICLES: dict[str, dict[str, Any]] = {
             '<th align="right">b</th>',
             '<p><del>struck</del> and <a href="https://autolink.example.com/">'
             "https://autolink.example.com/</a> and</p>",
-            '<li><input type="checkbox" checked="" disabled=""> done</li>',
+            '<li>\u2611 done</li>',  # a task list's box is a character: no unlabelled control
             '<pre><code class="language-python">if a &lt; b and c &gt; d:\n    print("&amp;")\n</code></pre>',
             '<li id="fn-1">',
         ],

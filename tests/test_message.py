@@ -34,7 +34,7 @@ from .conftest import DATA, NOW
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SENDER = "Test Site & Friends <newsletter@blog.example.org>"
-SUBJECT = "Test Site & Friends: Council approves new ferry: a plain-text article"
+SUBJECT = "Council approves new ferry: a plain-text article"
 SECRET = "0123456789abcdef0123456789abcdef"
 SIGNER = Signer(b"a site secret for the tests")
 

@@ -51,7 +51,7 @@ URLS = (
     "https://blog.example.org/2026/01/escaping/",
 )
 LEAD_TITLE = "Council approves new ferry: a plain-text article"
-SUBJECT = f"{SITE_TITLE}: {LEAD_TITLE}"
+SUBJECT = LEAD_TITLE  # the From name is the site title: the subject does not repeat it
 CREATED_1 = f"Created issue #1 (5 articles): “{SUBJECT}” in output/newsletters/1/.\n"
 
 VALUES = {"unsubscribe_url": "https://blog.example.org/unsubscribe?token=t0k&list=main",
@@ -198,7 +198,7 @@ def test_newsletter_creates_issue_1_and_its_folder_archive_and_feed(runner: CliR
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
         "1/email.html", "1/email.txt", "1/index.html", "feed.xml", "index.html"]
     archive = (out / "index.html").read_text()
-    assert (f'<a href="https://blog.example.org/newsletters/1/">#1: Test Site &amp; Friends: {LEAD_TITLE}</a>'
+    assert (f'<a href="https://blog.example.org/newsletters/1/">#1: {LEAD_TITLE}</a>'
             '<span class="when">28 November 2026 · 5 articles</span>') in archive
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not feed.bozo
@@ -210,7 +210,7 @@ def test_a_scheduled_article_goes_into_the_first_issue_after_its_time_and_a_draf
     newsletter(runner)
     wall_clock("2027-01-02T00:00:00Z")
     result = newsletter(runner, now=["--now", "2027-01-02T00:00:00Z"])
-    assert result.stdout == ("Created issue #2 (1 article): “Test Site & Friends: From the future” in "
+    assert result.stdout == ("Created issue #2 (1 article): “From the future” in "
                              "output/newsletters/2/.\n")
     future = "tag:blog.example.org,2027-01-01:future"
     assert [(i.number, i.article_ids) for i in recorded(site)[0]] == [(1, PUBLISHED), (2, (future,))]
@@ -231,7 +231,7 @@ def test_an_article_added_later_with_an_old_date_is_the_whole_next_issue(runner:
     newsletter(runner)
     write(site / "content" / "2025-03-01-late.md", "---\ntitle: Late\ndate: 2025-03-01\n---\n\nFound in a drawer.\n")
     result = newsletter(runner)
-    assert result.stdout == "Created issue #2 (1 article): “Test Site & Friends: Late” in output/newsletters/2/.\n"
+    assert result.stdout == "Created issue #2 (1 article): “Late” in output/newsletters/2/.\n"
     late = "tag:blog.example.org,2025-03-01:late"
     assert [(i.number, i.article_ids) for i in recorded(site)[0]] == [(1, PUBLISHED), (2, (late,))]
     # Each article is in exactly one issue.
@@ -258,8 +258,8 @@ def test_per_article_mode_creates_one_issue_per_new_article_oldest_first(runner:
     write(site / "content" / "2026-07-01-july.md", "---\ntitle: July\ndate: 2026-07-01\n---\n\nJuly.\n")
     result = newsletter(runner)
     assert result.stdout == (
-        "Created issue #2 (1 article): “Test Site & Friends: June” in output/newsletters/2/.\n"
-        "Created issue #3 (1 article): “Test Site & Friends: July” in output/newsletters/3/.\n")
+        "Created issue #2 (1 article): “June” in output/newsletters/2/.\n"
+        "Created issue #3 (1 article): “July” in output/newsletters/3/.\n")
 
 
 def test_since_takes_the_articles_dated_on_or_after_it(runner: CliRunner, site: Path) -> None:
@@ -395,10 +395,10 @@ def test_a_user_template_replaces_only_the_template_of_its_name(site: Path) -> N
 
 # -- 4. subject and preheader --------------------------------------------------------------------
 
-def test_the_subject_is_site_title_and_lead_title_by_default(site: Path) -> None:
+def test_the_subject_is_the_lead_title_by_default(site: Path) -> None:
     issue = make_issue(site)
     assert issue.subject == SUBJECT  # not HTML-escaped: a subject is not HTML
-    assert f"<title>Test Site &amp; Friends: {LEAD_TITLE}</title>" in issue.html
+    assert f"<title>{LEAD_TITLE}</title>" in issue.html
 
 
 def test_a_custom_subject_template_is_used_and_non_ascii_is_fine(runner: CliRunner, site: Path) -> None:
@@ -441,7 +441,7 @@ def test_the_css_is_inlined_and_only_the_media_rules_stay_in_style_with_importan
     assert container.get("style") == ("width:100%; max-width:600px; table-layout:fixed; background-color:#fff; "
                                       "border-radius:8px")  # fluid: no media query needed
     assert page.xpath('//h1[@class="site-title"]')[0].get("style") == (
-        "margin:0; font-size:22px; line-height:28px; font-weight:bold; color:#111827")
+        "margin:0; font-size:22px; mso-line-height-rule:exactly; line-height:28px; font-weight:bold; color:#111827")
     assert "padding:10px 18px" in page.xpath('//a[contains(@class, "button-link")]')[0].get("style")
     styles = "".join(s.text for s in page.xpath("//style"))
     assert "@media only screen and (max-width: 620px)" in styles
@@ -604,7 +604,7 @@ def test_an_issue_over_102_kb_is_created_with_a_warning(runner: CliRunner, site:
     write(site / "content" / "2026-10-01-huge.md", f"---\ntitle: Huge\ndate: 2026-10-01\n---\n\n{body}\n")
     result = newsletter(runner)
     assert result.exit_code == 0
-    assert result.stdout == "Created issue #1 (6 articles): “Test Site & Friends: Huge” in output/newsletters/1/.\n"
+    assert result.stdout == "Created issue #1 (6 articles): “Huge” in output/newsletters/1/.\n"
     issue = recorded(site)[0][0]
     size = len(personalizers(issue)[0].fill(PREVIEW_VALUES).encode("utf-8"))
     assert size > 102_000
@@ -658,7 +658,7 @@ def test_build_writes_a_preview_of_the_next_issue_and_records_no_issue(runner: C
     assert sorted(p.name for p in nxt.iterdir()) == ["email.html", "email.txt", "index.html"]
     email = (nxt / "email.html").read_text()
     assert "%%" not in email and "%%" not in (nxt / "email.txt").read_text()
-    assert f"<title>Test Site &amp; Friends: {LEAD_TITLE}</title>" in email
+    assert f"<title>{LEAD_TITLE}</title>" in email
     assert "Issue #1 · 1 April 2026" in email  # dated by its newest article
     assert recorded(site) == ([], set())
 

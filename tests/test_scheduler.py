@@ -39,7 +39,7 @@ from .conftest import NOW, write
 from .live_servers import SmtpServer, free_port
 
 COMMAND = [sys.executable, "-c", "from syndicate.cli import main; main()"]
-FIRST_SUBJECT = "Test Site & Friends: Council approves new ferry: a plain-text article"
+FIRST_SUBJECT = "Council approves new ferry: a plain-text article"
 FORMS = '"daily at 08:00", "weekly on monday at 08:00", "monthly on 1 at 09:00", "on publish", "manual"'
 
 
@@ -196,7 +196,7 @@ def test_every_bad_schedule_setting_is_reported_at_once(runner: CliRunner, site:
 def test_run_with_a_manual_newsletter_prints_nothing_when_nothing_changed(runner: CliRunner, site: Path) -> None:
     without_the_future_article(site)
     first = runner.invoke(main, ["run"])
-    assert (first.exit_code, first.stdout, first.stderr) == (0, "feeds rebuilt (29 files changed, 5 articles).\n", "")
+    assert (first.exit_code, first.stdout, first.stderr) == (0, "feeds rebuilt (43 files changed, 5 articles).\n", "")
     again = runner.invoke(main, ["run"])
     assert (again.exit_code, again.output) == (0, "")
     assert outbox(site) == {} and issues(site) == []
@@ -218,7 +218,7 @@ def test_run_rebuilds_the_feeds_for_a_new_article_and_says_so_in_one_line(runner
     runner.invoke(main, ["run"])
     article(site, "2026-06-01-new.md", "New one", "2026-06-01")
     result = runner.invoke(main, ["run"])
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "feeds rebuilt (6 files changed, 6 articles).\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "feeds rebuilt (8 files changed, 6 articles).\n", "")
     assert "<title>New one</title>" in (site / "output" / "feeds" / "rss.xml").read_text(encoding="utf-8")
     assert runner.invoke(main, ["run"]).output == ""
     assert issues(site) == []  # manual: the newsletter waits for `syndicate newsletter`
@@ -231,7 +231,7 @@ def test_on_publish_each_run_sends_what_was_published_since_the_last(runner: Cli
 
     first = runner.invoke(main, ["run"])
     assert (first.exit_code, first.stderr) == (0, "")
-    assert first.stdout == (f"feeds rebuilt (29 files changed, 5 articles); issue #1 created (“{FIRST_SUBJECT}”); "
+    assert first.stdout == (f"feeds rebuilt (43 files changed, 5 articles); issue #1 created (“{FIRST_SUBJECT}”); "
                             "issue #1: 3 sent, 0 deferred, 0 failed.\n")
     assert outbox(site) == {1: 3}
 
@@ -242,10 +242,10 @@ def test_on_publish_each_run_sends_what_was_published_since_the_last(runner: Cli
     article(site, "2026-06-01-new.md", "New one", "2026-06-01")
     third = runner.invoke(main, ["run"])
     assert (third.exit_code, third.stderr) == (0, "")
-    assert third.stdout == ("feeds rebuilt (6 files changed, 6 articles); issue #2 created (“Test Site & Friends: "
-                            "New one”); issue #2: 3 sent, 0 deferred, 0 failed.\n")
+    assert third.stdout == ("feeds rebuilt (8 files changed, 6 articles); issue #2 created (“New one”); "
+                            "issue #2: 3 sent, 0 deferred, 0 failed.\n")
     assert outbox(site) == {1: 3, 2: 3}
-    assert issues(site) == [(1, FIRST_SUBJECT, 5), (2, "Test Site & Friends: New one", 1)]
+    assert issues(site) == [(1, FIRST_SUBJECT, 5), (2, "New one", 1)]
     assert runner.invoke(main, ["run"]).output == ""
     assert outbox(site) == {1: 3, 2: 3}
 
@@ -257,7 +257,7 @@ def test_run_does_not_send_an_issue_made_with_syndicate_newsletter(runner: CliRu
     made = runner.invoke(main, ["newsletter"])
     assert made.exit_code == 0, made.output
     result = runner.invoke(main, ["run"])
-    assert (result.exit_code, result.stdout) == (0, "feeds rebuilt (24 files changed, 5 articles).\n")
+    assert (result.exit_code, result.stdout) == (0, "feeds rebuilt (38 files changed, 5 articles).\n")
     assert outbox(site) == {}  # `syndicate send` sends it
     assert issues(site) == [(1, FIRST_SUBJECT, 5)]
 
@@ -280,13 +280,13 @@ def test_on_publish_an_article_dated_in_the_future_is_mailed_by_the_first_run_af
     assert did(report) == ([2], [(2, 2)])
     assert report.build.written > 0
     assert "<title>Later</title>" in rss.read_text(encoding="utf-8")
-    assert issues(site)[-1] == (2, "Test Site & Friends: Later", 1)
+    assert issues(site)[-1] == (2, "Later", 1)
 
     assert did(run_once(config, clock=clock.at("2026-12-01 08:01"))) == ([], [])
     assert outbox(site) == {1: 2, 2: 2}
     # The article of 2027 goes out when its own time comes, and alone.
     assert did(run_once(config, clock=clock.at("2027-01-01 00:00"))) == ([3], [(3, 2)])
-    assert issues(site)[-1] == (3, "Test Site & Friends: From the future", 1)
+    assert issues(site)[-1] == (3, "From the future", 1)
 
 
 def test_a_daily_newsletter_starts_at_the_next_slot_and_sends_once_that_day(site: Path) -> None:
@@ -331,7 +331,7 @@ def test_a_due_slot_with_nothing_new_sends_nothing_and_still_counts_as_served(si
     assert later.build.written > 0  # in the feeds at once, though
     assert did(run_once(config, clock=clock.at("2026-12-01 06:59"))) == ([], [])
     assert did(run_once(config, clock=clock.at("2026-12-01 07:00"))) == ([2], [(2, 2)])
-    assert issues(site)[-1] == (2, "Test Site & Friends: Noon", 1)
+    assert issues(site)[-1] == (2, "Noon", 1)
     assert outbox(site) == {1: 2, 2: 2}
 
 
@@ -350,7 +350,7 @@ def test_after_a_week_off_one_catch_up_issue_or_none_without_catch_up(site: Path
     assert did(run_once(config, clock=clock.at("2026-11-29 12:01"))) == ([], [])
     if not catch_up:  # the article waits for the next slot
         assert did(run_once(config, clock=clock.at("2026-11-30 07:00"))) == ([2], [(2, 2)])
-    assert issues(site)[-1] == (2, "Test Site & Friends: While away", 1)
+    assert issues(site)[-1] == (2, "While away", 1)
 
 
 def test_a_clock_that_jumps_back_sends_nothing_again(site: Path) -> None:
@@ -446,7 +446,7 @@ def test_two_runs_at_once_send_each_subscriber_exactly_one_copy(site: Path, smtp
     assert codes == [0, 0], outputs
     assert smtp.copies() == Counter({e: 1 for e in emails})
     sent = [o for o in outputs if "issue #1 created" in o]
-    assert sent == [(f"feeds rebuilt (29 files changed, 5 articles); issue #1 created (“{FIRST_SUBJECT}”); "
+    assert sent == [(f"feeds rebuilt (43 files changed, 5 articles); issue #1 created (“{FIRST_SUBJECT}”); "
                      "issue #1: 50 sent, 0 deferred, 0 failed.\n")]
     other = next(o for o in outputs if o not in sent)
     # The other one found the lock taken, or came after and found nothing to do.
@@ -621,12 +621,12 @@ def test_schedule_publishes_a_new_article_to_the_feeds_and_subscribers_and_stops
     wait_for(lambda: rss.exists() and "<title>Fresh news</title>" in rss.read_text(encoding="utf-8"),
              "the new article in the feed")
     wait_for(lambda: smtp.copies() == Counter({e: 2 for e in emails}), "issue #2 at every subscriber")
-    assert smtp.subjects(emails[0]) == ["Live: First light", "Live: Fresh news"]
+    assert smtp.subjects(emails[0]) == ["First light", "Fresh news"]
 
     assert running.terminate() == 0
     log = running.log()
     assert log.rstrip("\n").endswith(" syndicate schedule: stopped."), log
-    assert "issue #2 created (“Live: Fresh news”)" in log
+    assert "issue #2 created (“Fresh news”)" in log
     assert "Traceback" not in log
     assert smtp.copies() == Counter({e: 2 for e in emails})  # nothing more went out
 
@@ -651,7 +651,7 @@ def test_schedule_logs_a_failing_send_keeps_building_the_feeds_and_sends_once_th
 
     smtp.start()
     wait_for(lambda: smtp.copies() == Counter({e: 2 for e in emails}), "both issues at every subscriber")
-    assert sorted(smtp.subjects(emails[0])) == ["Live: First light", "Live: Fresh news"]
+    assert sorted(smtp.subjects(emails[0])) == ["First light", "Fresh news"]
     assert running.terminate() == 0
     assert running.log().rstrip("\n").endswith(" syndicate schedule: stopped.")
     assert smtp.copies() == Counter({e: 2 for e in emails})

@@ -10,6 +10,7 @@ import click
 
 from ..config import Config
 from ..feeds import BuildReport, build_site, check_site
+from ..newsletter import caniemail, lint
 from .common import (
     Context,
     ProgressBar,
@@ -34,7 +35,9 @@ def build(obj: Context, strict: bool, quiet: bool, allow_empty: bool, now: datet
     """Build the feeds from the content folder into the output folder.
 
     Writes feeds/rss.xml, feeds/atom.xml and feeds/feed.json, plus one set per tag
-    under feeds/tags/<tag>/. Only files whose bytes changed are rewritten; when no
+    under feeds/tags/<tag>/; a page for each article at its permalink, tag pages and a
+    home page ([site] pages); the newsletter archive and a preview of the next issue.
+    Only files whose bytes changed are rewritten; when no
     article, setting or due time changed, nothing is read or written at all.
     Broken articles are reported (exit code 1) and every other article is built.
     """
@@ -47,17 +50,53 @@ def build(obj: Context, strict: bool, quiet: bool, allow_empty: bool, now: datet
     sys.exit(report.exit_code)
 
 
+def _clients(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[caniemail.Client, ...]:
+    if not value:
+        return ()
+    try:
+        return caniemail.resolve_clients(value, caniemail.load_caniemail())
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
 @click.command()
 @strict_option
 @now_option
+@click.option("--email", is_flag=True,
+              help="Check the newsletter email instead: the next issue's, as a build previews it (or --issue "
+                   "N's), against caniemail.com's support data; and its size, alt texts, links, unsubscribe link "
+                   "and postal address.")
+@click.option("--issue", type=click.IntRange(min=1), metavar="N",
+              help="With --email: check issue N, one already made, instead of the next one.")
+@click.option("--client", "clients", multiple=True, metavar="NAME", callback=_clients,
+              help="With --email: a client to check for, as caniemail names it: a family (gmail) or "
+                   "family/platform (outlook/windows); repeat it, or separate with commas; 'all' for every "
+                   "one. Default: Gmail (web, iOS, Android, mobile web), Outlook (Windows, Windows Mail, "
+                   "Outlook.com), Apple Mail (macOS, iOS), Yahoo! Mail (web, iOS, Android).")
 @click.pass_obj
-def check(obj: Context, strict: bool, now: datetime) -> None:
+def check(obj: Context, strict: bool, now: datetime, email: bool, issue: int | None,
+          clients: tuple[caniemail.Client, ...]) -> None:
     """Check the config and every article; write nothing.
 
     Lists every problem (file, line, what is wrong and how to fix it) and exits
     with 1 if any is an error, so it fits a pre-commit hook or a CI step.
+
+    With --email, checks the newsletter email instead: each HTML or CSS feature
+    that a client does not support (an error) or supports only partly (a warning),
+    with caniemail.com's notes, by the line of the email.html a build writes. A
+    feature inside an @media rule or an MSO conditional comment is listed too,
+    but is no failure: a client that skips the block loses only the enhancement.
+    Also an email over Gmail's 102 KB clip, images without alt text, links that
+    are not https, no unsubscribe link, no [newsletter] postal_address. Exits
+    with 1 on an error; with --strict, on a warning too.
     """
     config = obj.config
+    if (issue is not None or clients) and not email:
+        raise click.UsageError("--issue and --client go with --email: run e.g. 'syndicate check --email --issue 3'.")
+    if email:
+        email_report = lint.check_email(config, now=now, issue=issue, clients=clients)
+        _print_email_report(email_report)
+        sys.exit(email_report.exit_code(strict))
     with ProgressBar(enabled=True) as progress:
         report = check_site(config, now=now, strict=strict, on_progress=progress)
     print_problems(report)
@@ -65,6 +104,22 @@ def check(obj: Context, strict: bool, now: datetime) -> None:
     click.echo(f"Checked {plural(report.files, 'article file')}: {report.published} would be "
                f"published, {report.drafts} draft, {report.scheduled} scheduled; {verdict}.")
     sys.exit(report.exit_code)
+
+
+_LABELS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def _print_email_report(report: lint.EmailReport) -> None:
+    """One line per finding, errors first, then a one-line summary."""
+    what = f"issue #{report.issue}" + (" (the next one)" if report.next else "")
+    click.echo(f"Checking the email of {what} as a build writes it to {os.path.relpath(report.path)} (the "
+               f"lines are that file's), for {plural(len(report.clients), 'client')} by caniemail "
+               f"{report.data}: {', '.join(c.name for c in report.clients)}.")
+    for finding in report.findings:
+        click.echo(click.style(f"{finding.level}: ", fg=_LABELS[finding.level]) + str(finding))
+    counts = [plural(report.count("error"), "error"), plural(report.count("warning"), "warning"),
+              f"{report.count('info')} inside enhancement blocks or degrading gracefully (no failure)"]
+    click.echo(f"Checked the email of issue #{report.issue}, {report.size / 1000:.1f} KB: {', '.join(counts)}.")
 
 
 def _summary(report: BuildReport, config: Config) -> str:
@@ -87,5 +142,6 @@ def _summary(report: BuildReport, config: Config) -> str:
         number, articles = report.preview
         next_html = os.path.relpath(config.output_dir / "newsletters" / "next" / "email.html")
         preview = f"; next newsletter (issue #{number}, {plural(articles, 'article')}) in {next_html}"
+    pages = f" and {plural(report.pages, 'page')} to {os.path.relpath(config.output_dir)}" if report.pages else ""
     return (f"Read {plural(report.files, 'article file')}: {report.published} published{held}; "
-            f"wrote {report.feeds} feed files to {where} ({changes}){preview}; {problems}.")
+            f"wrote {report.feeds} feed files to {where}{pages} ({changes}){preview}; {problems}.")

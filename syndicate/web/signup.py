@@ -17,7 +17,9 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
+import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -26,6 +28,7 @@ from ..delivery.addresses import clean_name, normalize_address
 from ..delivery.message import Outgoing
 from ..delivery.transport import make_transport
 from ..errors import DeliveryError, SyndicateError
+from ..newsletter.inline import inline_css
 from ..state import Store, Subscriber
 from ..templating import render_template
 from ..tokens import BadToken, Signer
@@ -110,7 +113,7 @@ class SignUp:
             status = await run_in_threadpool(confirm, self.config, subscriber)
         if status == "pending":
             return self.pages.render("confirm.html.j2", email=subscriber.email,
-                                     action=f"{self.pages.base}confirm?token={token}")
+                                     action=f"{self.pages.form_base}confirm?token={token}")
         if status == "active":
             return self.pages.notice(f"Welcome to {self.config.site.title}",
                                      f"{subscriber.email} is subscribed: the next newsletter will be in your inbox.",
@@ -176,8 +179,8 @@ class SignUp:
         token = self.signer.make("confirm", subscriber_id, binding=subscriber.confirm_nonce or "",
                                  expires=now + timedelta(days=days))
         site = self.config.site
-        context = {"site": {"title": site.title, "language": site.language}, "email": email, "days": days,
-                   "confirm_url": f"{self.pages.base}confirm?token={token}"}
+        context = {"site": {"title": site.title, "language": site.language, "base_url": site.home_url},
+                   "email": email, "days": days, "confirm_url": f"{self.pages.base}confirm?token={token}"}
         msg = EmailMessage(policy=SMTP)
         msg["From"] = self.config.sender
         msg["To"] = email
@@ -186,11 +189,18 @@ class SignUp:
         sender = self.config.sender_address
         msg["Message-ID"] = make_msgid("confirm", domain=sender.rsplit("@", 1)[-1])
         msg["Auto-Submitted"] = "auto-generated"
-        env = self.pages.env
-        msg.set_content(render_template(env, "confirm_email.txt.j2", context))
-        msg.add_alternative(render_template(env, "confirm_email.html.j2", context), subtype="html")
+        text, html = render_confirmation(self.pages.env, context)
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
         transport = make_transport(self.config, "confirm")
         try:
             transport.send(Outgoing(sender, email, msg["Message-ID"], msg.as_bytes()), key=f"{subscriber_id:09d}")
         finally:
             transport.close()
+
+
+def render_confirmation(env: jinja2.Environment, context: dict[str, Any]) -> tuple[str, str]:
+    """The confirmation email's plain-text and HTML parts, the HTML's CSS inlined as the
+    newsletter's is (``context``: ``site``, ``email``, ``days``, ``confirm_url``)."""
+    text = render_template(env, "confirm_email.txt.j2", context)
+    return text, inline_css(render_template(env, "confirm_email.html.j2", context))

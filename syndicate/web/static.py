@@ -3,9 +3,11 @@
 Each file is read once per change (keyed by its mtime, size and inode) and kept with
 its gzip form, a strong ETag (a hash of the bytes) and its Last-Modified (for a feed,
 the feed's own updated time). A reader polling an unchanged feed gets a bodiless 304.
-Only the folders meant for the public are served (``feeds/``, ``newsletters/``): never
-the outbox, whose messages carry personal links. A path that tries to leave them
-(``..``, an encoded slash, a symlink out) is a plain 404.
+Only what is meant for the public is served: the folders ``feeds/`` and ``newsletters/``,
+and, when the build writes the site's pages, the ``.html`` files elsewhere (an article at
+``/2026/03/ferry/`` is ``2026/03/ferry/index.html``). Never the outbox, whose messages carry
+personal links, nor a hidden file. A path that tries to leave them (``..``, an encoded
+slash, a symlink out) is a 404.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 PUBLIC = ("feeds/", "newsletters/")
+
+#: Never served, even with the site's pages: the file transport's messages (personal links).
+PRIVATE = ("outbox",)
 
 
 SECURITY_HEADERS = [
@@ -49,8 +54,9 @@ class CachedFile:
 class FileCache:
     """The public files under ``root``, read once per change."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, pages: bool = False) -> None:
         self.root = os.path.realpath(root)
+        self.pages = pages
         self.files: dict[str, CachedFile] = {}
 
     def get(self, raw_path: bytes, path: str) -> CachedFile | None:
@@ -61,7 +67,15 @@ class FileCache:
         if rel.endswith("/") or rel == "":
             rel += "index.html"
         if not rel.startswith(PUBLIC):
-            return None
+            parts = rel.split("/")
+            if not self.pages or parts[0].lower() in PRIVATE or any(p.startswith(".") for p in parts) \
+                    or f"{parts[0]}/" in PUBLIC:  # '/newsletters' is redirected to '/newsletters/'
+                return None
+            if not rel.endswith((".html", ".htm")):  # a page's URL without its slash: /notes/ferry
+                rel += "/index.html"
+        return self._read(rel)
+
+    def _read(self, rel: str) -> CachedFile | None:
         # The resolved path must stay in the public folder it names: a symlink in feeds/
         # to the outbox (or anywhere else) is not followed out of it.
         public = os.path.realpath(os.path.join(self.root, rel.split("/", 1)[0]))

@@ -26,7 +26,7 @@ class Unsubscribe:
             return self.pages.bad_link(err)
         if request.method in ("GET", "HEAD"):  # a look (a person, or a mail scanner) changes nothing
             return self.pages.render("unsubscribe.html.j2", email=subscriber.email,
-                                     action=f"{self.pages.base}unsubscribe?token={token}")
+                                     action=f"{self.pages.form_base}unsubscribe?token={token}")
         await run_in_threadpool(unsubscribe, self.config, subscriber)
         return self.pages.notice("You are unsubscribed",
                                  f"You will get no more newsletters from {self.config.site.title}.",

@@ -1,0 +1,184 @@
+"""Articles → the site's own pages: one per article at its permalink, one per tag, and the home page.
+
+Written when syndicate is the whole site (:attr:`Config.writes_pages`), so that every link
+in a feed or an email lands on a page. A page carries the same sanitized HTML as the feeds,
+announces the feeds for autodiscovery and links to the subscribe page. Nothing on a page
+comes from the clock, so the same articles give the same bytes (and no file is rewritten).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence, Set
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import jinja2
+
+from .._parallel import map_batches
+from ..config import Config
+from ..content.identity import slugify
+from ..content.model import Article, newest_first
+from ..content.render import render_html, summarize
+from ..errors import Problem
+from ..newsletter.links import archive_url, feed_links, site_view
+from ..templating import render_template, template_env
+from .formats import feed_url
+
+#: The folders of the output that are not article pages: an article whose URL falls in one
+#: gets no page (it would replace a feed, an issue, or a message).
+RESERVED = ("feeds", "newsletters", "outbox", "tags")
+
+HOME_ARTICLES = 20
+
+
+@dataclass(frozen=True)
+class _Page:
+    id: str
+    rel: str
+    data: bytes
+    summary: str
+
+
+def page_path(url: str, home_url: str) -> str | None:
+    """The file under the output folder that serves ``url``, or None when no page can be there.
+
+    ``/2026/03/ferry/`` → ``2026/03/ferry/index.html``; ``/2026/ferry.html`` stays as it is;
+    ``/notes/ferry`` (no slash, no extension) → ``notes/ferry/index.html``, which a static
+    server and ``syndicate serve`` both serve at that URL.
+    """
+    if not url.startswith(home_url):
+        return None
+    rel = unquote(urlsplit(url[len(home_url):]).path)
+    parts = rel.split("/")
+    if not rel or rel == "index.html" or rel.startswith("/") or parts[0] in RESERVED or "\\" in rel or "\0" in rel \
+            or any(p in ("", ".", "..") or p.startswith(".") for p in parts[:-1]) or parts[-1].startswith("."):
+        return None
+    if rel.endswith("/"):
+        return rel + "index.html"
+    return rel if rel.endswith((".html", ".htm")) else rel + "/index.html"
+
+
+def tag_url(config: Config, slug: str) -> str:
+    return f"{config.site.home_url}tags/{quote(slug, safe='-._~')}/"
+
+
+def plan_pages(articles: Sequence[Article], config: Config) -> tuple[list[Article], list[Problem]]:
+    """The articles that get a page, newest first, and a warning for each that cannot: its URL is
+    outside ``base_url``, in a folder syndicate writes itself, or the same as a newer article's."""
+    home = config.site.home_url
+    problems: list[Problem] = []
+    paths: dict[str, Article] = {}
+    for article in newest_first(articles):
+        rel = page_path(article.url, home)
+        if rel is not None and rel not in paths:
+            paths[rel] = article
+            continue
+        why = (f"is also the URL of {paths[rel].path}" if rel is not None else
+               f"is not under [site] base_url {home}" if not article.url.startswith(home) else
+               "is the home page, in a folder syndicate writes itself ("
+               + ", ".join(f"{r}/" for r in RESERVED) + "), or has a part starting with '.'")
+        problems.append(Problem(article.path, f"its URL {article.url} {why}, so it gets no page of its own "
+                                              "(it is in the feeds). Give it another slug or permalink.",
+                                level="warning"))
+    return list(paths.values()), problems
+
+
+def article_key(article: Article) -> str:
+    """What an article's page is made from, as a hash: its file (which holds the title, tags
+    and body), and the URL and dates, which the config or the first sighting may give it.
+    With the templates and settings unchanged, the same key means the same page."""
+    made = f"{article.digest}\0{article.url}\0{article.date.isoformat()}\0{article.updated.isoformat()}"
+    return hashlib.sha256(made.encode()).hexdigest()[:32]
+
+
+def build_pages(articles: Sequence[Article], config: Config, *, unchanged: Set[str] = frozenset()
+                ) -> dict[str, bytes]:
+    """The pages of the site, path under the output folder → bytes, for the articles that
+    :func:`plan_pages` gives a page (newest first): each article's page (but those whose id is
+    in ``unchanged``, whose page on disk is current), the tag pages and the home page.
+
+    :raises TemplateError: a page template is broken.
+    """
+    _ENVS.clear()  # templates read afresh on every build (one added since the last is seen)
+    files: dict[str, bytes] = {}
+    summaries: dict[str, str] = {}
+    todo = [a for a in articles if a.id not in unchanged]
+    for batch in map_batches(_article_pages, todo, config):
+        for page in batch:
+            files[page.rel] = page.data
+            summaries[page.id] = page.summary
+    env = _env(config.templates_dir)
+    files.update(_tag_pages(articles, config, env))
+    newest = articles[:HOME_ARTICLES]
+    files["index.html"] = _render(env, "home.html.j2", config, articles=[
+        _listed(a, summaries.get(a.id) or summarize(a)) for a in newest])
+    return files
+
+
+def _article_pages(batch: Sequence[Article], config: Config) -> list[_Page]:
+    """Render each article's page (in a worker process for a large site)."""
+    env = _env(config.templates_dir)
+    out = []
+    for article in batch:
+        html = render_html(article)
+        summary = summarize(article, html)
+        rel = page_path(article.url, config.site.home_url)
+        assert rel is not None
+        data = _render(env, "article.html.j2", config, article={
+            "title": article.title, "url": article.url, "date": article.date, "updated": article.updated,
+            "authors": [a.name for a in article.authors], "summary": summary, "html": html,
+            "image": article.image,
+            "tags": [{"name": t, "url": tag_url(config, slugify(t))} for t in article.tags],
+        })
+        out.append(_Page(article.id, rel, data, summary))
+    return out
+
+
+def _tag_pages(articles: Sequence[Article], config: Config, env: jinja2.Environment) -> Iterator[tuple[str, bytes]]:
+    """``tags/<slug>/index.html`` for each tag (tags that slug alike are one), and ``tags/index.html``.
+    A tag's page lists titles and dates (a tag of thousands of articles stays a page to read)."""
+    by_slug: dict[str, list[Article]] = {}
+    names: dict[str, str] = {}
+    for article in articles:
+        for tag in article.tags:
+            slug = slugify(tag)
+            names.setdefault(slug, tag)
+            by_slug.setdefault(slug, []).append(article)
+    for slug in sorted(by_slug):
+        folder = f"feeds/tags/{slug}"
+        feeds = [{"type": "application/atom+xml", "title": f"{config.site.title}: {names[slug]} (Atom)",
+                  "url": feed_url(config.site, folder, "atom.xml")},
+                 {"type": "application/rss+xml", "title": f"{config.site.title}: {names[slug]} (RSS)",
+                  "url": feed_url(config.site, folder, "rss.xml")}] if config.feeds.tag_feeds else []
+        yield f"tags/{slug}/index.html", _render(env, "tag.html.j2", config, extra_feeds=feeds, tag={
+            "name": names[slug], "url": tag_url(config, slug), "feeds": feeds,
+            "articles": [_listed(a) for a in by_slug[slug]]})
+    if by_slug:
+        yield "tags/index.html", _render(env, "tags.html.j2", config, tags=[
+            {"name": names[s], "url": tag_url(config, s), "count": len(by_slug[s])}
+            for s in sorted(by_slug, key=lambda s: names[s].casefold())])
+
+
+def _listed(article: Article, summary: str = "") -> dict[str, Any]:
+    return {"title": article.title, "url": article.url, "date": article.date, "summary": summary}
+
+
+def _render(env: jinja2.Environment, template: str, config: Config, *, extra_feeds: Sequence[dict[str, str]] = (),
+            **context: Any) -> bytes:
+    return render_template(env, template, {
+        "site": site_view(config), "feeds": [*extra_feeds, *feed_links(config)],
+        "archive_url": archive_url(config), "tags_url": config.site.home_url + "tags/", **context}).encode("utf-8")
+
+
+_ENVS: dict[Path | None, jinja2.Environment] = {}
+
+
+def _env(templates_dir: Path | None) -> jinja2.Environment:
+    """One template environment per build and process (a worker makes its own, once)."""
+    key = templates_dir.resolve() if templates_dir else None  # a relative path is the cwd's
+    if key not in _ENVS:
+        _ENVS[key] = template_env(key)
+    return _ENVS[key]
