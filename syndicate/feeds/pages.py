@@ -26,6 +26,7 @@ from ..errors import Problem
 from ..newsletter.links import archive_url, feed_links, site_view
 from ..templating import render_template, template_env
 from .formats import feed_url
+from .plan import by_tag
 
 #: The folders of the output that are not article pages: an article whose URL falls in one
 #: gets no page (it would replace a feed, an issue, or a message).
@@ -140,13 +141,7 @@ def _article_pages(batch: Sequence[Article], config: Config) -> list[_Page]:
 def _tag_pages(articles: Sequence[Article], config: Config, env: jinja2.Environment) -> Iterator[tuple[str, bytes]]:
     """``tags/<slug>/index.html`` for each tag (tags that slug alike are one), and ``tags/index.html``.
     A tag's page lists titles and dates (a tag of thousands of articles stays a page to read)."""
-    by_slug: dict[str, list[Article]] = {}
-    names: dict[str, str] = {}
-    for article in articles:
-        for tag in article.tags:
-            slug = slugify(tag)
-            names.setdefault(slug, tag)
-            by_slug.setdefault(slug, []).append(article)
+    by_slug, names = by_tag(articles)
     for slug in sorted(by_slug):
         folder = f"feeds/tags/{slug}"
         feeds = [{"type": "application/atom+xml", "title": f"{config.site.title}: {names[slug]} (Atom)",

@@ -28,13 +28,7 @@ def plan_feeds(articles: Sequence[Article], config: Config) -> list[FeedSpec]:
     site = config.site
     specs = [FeedSpec("feeds", site.title, site.description or site.title, tuple(ordered[:limit]))]
     if config.feeds.tag_feeds:
-        by_slug: dict[str, list[Article]] = {}
-        names: dict[str, str] = {}
-        for article in ordered:
-            for tag in article.tags:
-                slug = slugify(tag)
-                names.setdefault(slug, tag)
-                by_slug.setdefault(slug, []).append(article)
+        by_slug, names = by_tag(ordered)
         for slug in sorted(by_slug):
             tag = names[slug]
             specs.append(FeedSpec(
@@ -45,3 +39,16 @@ def plan_feeds(articles: Sequence[Article], config: Config) -> list[FeedSpec]:
                 tag=tag,
             ))
     return specs
+
+
+def by_tag(articles: Sequence[Article]) -> tuple[dict[str, list[Article]], dict[str, str]]:
+    """The articles of each tag slug, in the order given, and the name each slug is shown by
+    (the first spelling met): tags that slug alike (``Café``, ``cafe``) are one tag."""
+    grouped: dict[str, list[Article]] = {}
+    names: dict[str, str] = {}
+    for article in articles:
+        for tag in article.tags:
+            slug = slugify(tag)
+            names.setdefault(slug, tag)
+            grouped.setdefault(slug, []).append(article)
+    return grouped, names
