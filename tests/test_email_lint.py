@@ -271,6 +271,22 @@ def test_a_feature_that_degrades_gracefully_is_info_saying_what_the_client_shows
     assert not set(GRACEFUL) & {"css-position", "css-float", "css-display-flex", "css-display-grid"}
 
 
+@pytest.mark.parametrize(("style", "failing"), [
+    ("display:none", {("css-display-none", ("Gmail Mobile Webmail",))}),  # shown there: a second copy leaks
+    ("max-height:0; overflow:hidden", {("css-max-height", ("Outlook Windows", "Outlook Windows Mail")),
+                                       ("css-overflow", ("Outlook Windows", "Outlook Windows Mail"))}),
+    ("display:none; max-height:0; overflow:hidden; opacity:0", set()),  # every client has one of the ways
+    ("overflow:hidden", {("css-overflow", ("Outlook Windows", "Outlook Windows Mail"))}),
+    ("overflow-x:auto", set()),  # a scrolling box: shown in full where it cannot scroll
+])
+def test_hiding_is_judged_by_whether_each_client_has_one_of_the_ways_used(style: str, failing: set) -> None:
+    findings = lint(email(f'<div style="{style}">hidden</div>', head=""), "default")
+    assert {(f.slug, f.clients) for f in findings if f.level == "error"} == failing
+    for f in findings:
+        if f.level == "error" and len(style.split(";")) > 1:
+            assert "the element is not hidden there" in f.message
+
+
 def test_what_an_mso_conditional_comment_holds_is_inside_an_enhancement_block() -> None:
     html = email('<!--[if mso]>\n<table role="presentation" width="600"><tr><td>\n<![endif]-->'
                  '<!--[if !mso]><!--><div style="display:flex">x</div><!--<![endif]-->',

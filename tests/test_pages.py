@@ -157,9 +157,10 @@ def test_an_article_whose_url_cannot_have_a_page_is_a_warning_and_stays_in_the_f
     write(site / "content" / "2026-06-01-feeds.md", "---\ntitle: About our feeds\nslug: feeds\ndate: 2026-06-01\n---\n\nHi.\n")
     result = runner.invoke(main, ["build", *NOW])
     assert result.exit_code == 0, result.output
-    assert ("2026-06-01-feeds.md: its URL https://blog.example.org/feeds/ is the home page, in a folder syndicate "
-            "writes itself (feeds/, newsletters/, outbox/, tags/), or has a part starting with '.', so it gets no "
-            "page of its own (it is in the feeds).") in result.output
+    assert ("2026-06-01-feeds.md: its URL https://blog.example.org/feeds/ is the home page, in a part of the site "
+            "syndicate makes itself (feeds, newsletters, outbox, tags, index.html, subscribe, confirm, unsubscribe), "
+            "or has a part starting with '.', so it gets no page of its own (it is in the feeds).") in " ".join(
+                result.output.split())
     assert "About our feeds" in (site / "output" / "feeds" / "rss.xml").read_text()
     assert not (site / "output" / "feeds" / "index.html").exists()
 
@@ -227,6 +228,55 @@ def test_hostile_urls_from_front_matter_get_no_page_and_write_nothing_outside(
     assert "Fine bold &amp; &#39;quoted&#39;" in fine
 
 
+@pytest.mark.parametrize("slug", ["index.html", "subscribe"])  # the home page's file; an address serve answers
+def test_a_slug_that_is_one_of_syndicates_own_paths_gets_no_page(runner: CliRunner, site: Path, slug: str) -> None:
+    set_site(site, 'permalink = "/{slug}/"', "content")
+    write(site / "content" / "2026-06-01-x.md", f"---\ntitle: X\nslug: {slug}\ndate: 2026-06-01\n---\n\nx\n")
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 0, result.output
+    assert f"its URL {BASE}{slug}/ is the home page, in a part of the site" in result.output
+    assert (site / "output" / "index.html").is_file() and not (site / "output" / slug / "index.html").exists()
+
+
+def test_a_page_file_where_another_needs_a_folder_is_a_warning_not_a_crash(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "syndicate.toml", f'[site]\nbase_url = "{BASE}"\npages = true\n[content]\nimport = "jekyll"\n')
+    write(tmp_path / "content" / "posts" / "2026-06-01-a.md", "---\ntitle: A\npermalink: /a.html/b/\n---\n\nA.\n")
+    write(tmp_path / "content" / "posts" / "2026-06-02-b.md", "---\ntitle: B\npermalink: /a.html\n---\n\nB.\n")
+    result = runner.invoke(main, ["build", *NOW])
+    assert result.exit_code == 0, result.output
+    assert ("2026-06-01-a.md: its URL https://blog.example.org/a.html/b/ needs a file where the page of "
+            "posts/2026-06-02-b.md needs a folder") in " ".join(result.output.split())
+    assert "<h1>B</h1>" in (tmp_path / "output" / "a.html").read_text()
+
+
+def test_pages_turned_off_and_on_again_are_all_written_again(runner: CliRunner, site: Path) -> None:
+    build(runner)
+    toml = site / "syndicate.toml"
+    original = toml.read_text()
+    set_site(site, "pages = false")
+    build(runner)
+    assert not (site / "output" / "2026").exists()
+    toml.write_text(original)
+    out = build(runner)
+    assert "14 pages" in out
+    assert all((site / "output" / rel).is_file() for rel in PUBLISHED)
+
+
+def test_a_change_to_an_included_template_in_a_sub_folder_rewrites_the_pages(runner: CliRunner, site: Path) -> None:
+    set_site(site, 'templates_dir = "templates"', "newsletter")
+    write(site / "templates" / "parts" / "foot.html.j2", "FOOT-ONE")
+    write(site / "templates" / "article.html.j2", "{% extends 'page.html.j2' %}{% block main %}{{ article.title }} "
+                                                  "{% include 'parts/foot.html.j2' %}{% endblock %}")
+    build(runner)
+    page = site / "output" / "2026/03/features/index.html"
+    assert "FOOT-ONE" in page.read_text()
+    write(site / "templates" / "parts" / "foot.html.j2", "FOOT-TWO")
+    build(runner)
+    assert "FOOT-TWO" in page.read_text()
+
+
 def test_a_broken_page_template_keeps_the_last_pages_and_the_feeds_go_on(runner: CliRunner, site: Path) -> None:
     build(runner)
     page = (site / "output" / "2026/03/features/index.html").read_bytes()
@@ -244,7 +294,7 @@ def test_check_reports_what_build_would_warn_about(runner: CliRunner, site: Path
     set_site(site, 'permalink = "/{slug}/"', "content")
     write(site / "content" / "2026-06-01-tags.md", "---\ntitle: Tags\nslug: tags\ndate: 2026-06-01\n---\n\nHi.\n")
     result = runner.invoke(main, ["check", *NOW])
-    assert "2026-06-01-tags.md: its URL https://blog.example.org/tags/ is the home page, in a folder" in result.output
+    assert "2026-06-01-tags.md: its URL https://blog.example.org/tags/ is the home page, in a part" in result.output
     assert not (site / "output").exists()
 
 
@@ -273,7 +323,6 @@ def test_serve_serves_the_pages_with_conditional_get_and_a_styled_404(runner: Cl
             assert BASE in page.xpath("//a/@href"), missing  # a way home
             assert b"personal links" not in lost.content
         assert http.head("/notes/nothing").status_code == 404
-    assert "[site] base_url is" not in server.output()  # a public base_url: a proxy in front
 
 
 def test_serve_warns_when_base_url_leads_elsewhere(site: Path) -> None:
@@ -290,7 +339,13 @@ def test_serve_warns_when_base_url_leads_elsewhere(site: Path) -> None:
     ("http://localhost:8000/", 8080, True),
     ("http://127.0.0.1:8080/", 8080, False),
     ("http://localhost/", 80, False),
-    ("https://notes.example.org/", 8080, False),
+    ("https://notes.example.org/", 8080, True),  # a subdomain of the sample's domain
+    ("https://www.example.com/", 8080, True),
+    ("https://localhost:8080/", 8080, True),  # serve speaks http
+    ("http://localhost:8080/blog/", 8080, True),  # it answers nothing under /blog/
+    ("http://127.0.1.1:8000/", 8080, True),
+    ("https://notes.harbour.example/", 8080, False),  # a public address: a proxy in front
+    ("https://blog.example.com.au/", 8080, False),
 ])
 def test_the_base_url_warning_rule(base_url: str, port: int, warned: bool) -> None:
     assert (base_url_warning(base_url, "127.0.0.1", port) is not None) is warned

@@ -1111,3 +1111,20 @@ def test_serve_on_a_port_in_use_says_so_and_exits_2(built: Path) -> None:
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == (f"Error: cannot listen on 127.0.0.1:{port}: another program is using it. Stop that "
                              "program, or choose another --port.\n")
+
+
+def test_a_link_or_a_hidden_file_never_reaches_the_outbox_or_a_temporary_file(
+        built: Path, secrets_around: bytes) -> None:
+    """The site's pages are served from anywhere in output/, but what a path resolves to is judged
+    again: a symlink into the outbox, or a hidden file (a build's temporary file), is a 404."""
+    out = built / "output"
+    write(out / "outbox" / "1" / "msg.html", secrets_around)
+    (out / "mail").symlink_to(out / "outbox" / "1")
+    (out / "top.html").symlink_to(out / "outbox" / "1" / "msg.html")
+    write(out / "feeds" / ".rss.xml.abc.tmp", secrets_around)
+    write(out / "2026" / ".draft.html", secrets_around)
+    app = create_app(load_config(built / "syndicate.toml"))
+    for raw_path in (b"/mail/msg.html", b"/top.html", b"/feeds/.rss.xml.abc.tmp", b"/2026/.draft.html",
+                     b"/outbox/1/msg.html", b"/OUTBOX/1/msg.html"):
+        status, _, content = asgi(app, raw_path)
+        assert status == 404 and secrets_around not in content, raw_path

@@ -134,9 +134,11 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             writer.write(rel, data)
             if on_progress:
                 on_progress("write", n, total)
-        feeds = len(writer.written)
+        feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
         pages, problems = _write_pages(result.articles, config, writer, store) if config.writes_pages and specs \
             else (0, [])
+        if not config.writes_pages:
+            store.set("pages", {})  # no page is on disk to stand for a later build
         result.problems.extend(problems)
         preview, problems = write_newsletter_files(config, result.articles, store, writer)
         result.problems.extend(problems)
@@ -169,8 +171,8 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     made = {a.id: [article_key(a), page_path(a.url, config.site.home_url)] for a in planned}
     last = store.get("pages") or {}
     known = last.get("articles", {}) if last.get("key") == _pages_key(config) else {}
-    unchanged = {i for i, (key, rel) in made.items() if known.get(i) == [key, rel]
-                 and _size_on_disk(config, rel) == outputs.get(rel)}
+    unchanged = {i for i, (key, rel) in made.items() if known.get(i) == [key, rel] and rel in outputs
+                 and _size_on_disk(config, rel) == outputs[rel]}
     try:
         files = build_pages(planned, config, unchanged=unchanged)
     except TemplateError as err:
@@ -236,7 +238,7 @@ def _templates_state(config: Config) -> str:
     """The user's and the packaged templates, as their paths, times and sizes."""
     parts = []
     for folder in filter(None, [config.templates_dir, packaged_templates()]):
-        for path in sorted(folder.glob("*")) if folder.is_dir() else []:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:  # included ones in sub-folders too
             st = path.stat()
             parts.append(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}")
     return "".join(parts)

@@ -28,9 +28,10 @@ from ..templating import render_template, template_env
 from .formats import feed_url
 from .plan import by_tag
 
-#: The folders of the output that are not article pages: an article whose URL falls in one
-#: gets no page (it would replace a feed, an issue, or a message).
-RESERVED = ("feeds", "newsletters", "outbox", "tags")
+#: The first parts of a path that are not an article's: syndicate's own folders and files (a
+#: page there would replace a feed, an issue, a message or the home page) and the addresses
+#: ``syndicate serve`` answers itself (a page there could never be seen).
+RESERVED = ("feeds", "newsletters", "outbox", "tags", "index.html", "subscribe", "confirm", "unsubscribe")
 
 HOME_ARTICLES = 20
 
@@ -54,12 +55,18 @@ def page_path(url: str, home_url: str) -> str | None:
         return None
     rel = unquote(urlsplit(url[len(home_url):]).path)
     parts = rel.split("/")
-    if not rel or rel == "index.html" or rel.startswith("/") or parts[0] in RESERVED or "\\" in rel or "\0" in rel \
+    if not rel or rel.startswith("/") or parts[0] in RESERVED or "\\" in rel or "\0" in rel \
             or any(p in ("", ".", "..") or p.startswith(".") for p in parts[:-1]) or parts[-1].startswith("."):
         return None
     if rel.endswith("/"):
         return rel + "index.html"
     return rel if rel.endswith((".html", ".htm")) else rel + "/index.html"
+
+
+def _folders(rel: str) -> list[str]:
+    """``a/b/index.html`` → ``["a", "a/b"]``: the folders a file needs."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
 def tag_url(config: Config, slug: str) -> str:
@@ -68,19 +75,30 @@ def tag_url(config: Config, slug: str) -> str:
 
 def plan_pages(articles: Sequence[Article], config: Config) -> tuple[list[Article], list[Problem]]:
     """The articles that get a page, newest first, and a warning for each that cannot: its URL is
-    outside ``base_url``, in a folder syndicate writes itself, or the same as a newer article's."""
+    outside ``base_url``, in a part of the site syndicate makes itself, or its page's file is the
+    same as a newer article's (``/a/`` and ``/a/index.html``), or a folder of it (``/a.html``
+    and ``/a.html/b/``)."""
     home = config.site.home_url
     problems: list[Problem] = []
     paths: dict[str, Article] = {}
+    folders: dict[str, Article] = {}  # every folder a page is in, and the first article that needs it
     for article in newest_first(articles):
         rel = page_path(article.url, home)
-        if rel is not None and rel not in paths:
+        clash = None if rel is None else paths.get(rel) or folders.get(rel) or next(
+            (paths[f] for f in _folders(rel) if f in paths), None)
+        if rel is not None and clash is None:
             paths[rel] = article
+            for folder in _folders(rel):
+                folders.setdefault(folder, article)
             continue
-        why = (f"is also the URL of {paths[rel].path}" if rel is not None else
-               f"is not under [site] base_url {home}" if not article.url.startswith(home) else
-               "is the home page, in a folder syndicate writes itself ("
-               + ", ".join(f"{r}/" for r in RESERVED) + "), or has a part starting with '.'")
+        if clash is not None:
+            why = (f"is also the URL of {clash.path}" if rel in paths else
+                   f"needs a file where the page of {clash.path} needs a folder, or the other way round")
+        elif not article.url.startswith(home):
+            why = f"is not under [site] base_url {home}"
+        else:
+            why = ("is the home page, in a part of the site syndicate makes itself (" + ", ".join(RESERVED)
+                   + "), or has a part starting with '.'")
         problems.append(Problem(article.path, f"its URL {article.url} {why}, so it gets no page of its own "
                                               "(it is in the feeds). Give it another slug or permalink.",
                                 level="warning"))

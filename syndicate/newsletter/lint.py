@@ -57,11 +57,12 @@ LEVELS = ("error", "warning", "info")  # info: inside an enhancement block, or g
 MSO = "an MSO conditional comment"
 MEDIA_ONLY = "a <style> of @media rules only"
 
-#: Features a client without them simply ignores, at the cost of looks and never of content
-#: or layout: what that client shows instead. Listed (as "degrades gracefully"), never a failure,
-#: like a feature inside an enhancement block. Each is one a careful email uses on purpose
-#: (caniemail's own note on the doctype: "no impact"); a layout feature (flex, grid,
-#: position, float…) is never here.
+#: Features that only improve on what the email is without them, so a client that ignores one
+#: shows the email as if it were not there: a hint, decoration, or wrapping and sizing that
+#: make a long line or a wide table fit better. Listed, each with what that client shows
+#: instead ("degrades gracefully"), never a failure. Nothing that hides content (display:none,
+#: max-height, opacity: see LAYERED_HIDING), places it (position, float) or lays it out in
+#: columns (flex, grid) is here: a client without those shows something else than was meant.
 GRACEFUL: dict[str, str] = {
     "html-doctype": "the client's own document type (a table layout needs none)",
     "html-body": "the email in a <body> of their own (put backgrounds and fonts on a wrapper table)",
@@ -69,17 +70,23 @@ GRACEFUL: dict[str, str] = {
     "html-role": "the tables without a role (screen readers announce layout tables as tables)",
     "html-semantics": "the element (<section>, <article>…) as a plain block",
     "css-border-radius": "square corners",
-    "css-opacity": "the element fully opaque",
-    "css-display-none": "the element it hides (a hidden preheader: its text at the top of the email)",
-    "css-max-height": "the element at its full height",
-    "css-overflow": "all of the content, neither scrolled nor clipped",
-    "css-overflow-wrap": "a long word or URL unbroken (the line may run past the edge, as without the rule)",
-    "css-word-break": "a long word or URL unbroken (the line may run past the edge, as without the rule)",
-    "css-word-wrap": "a long word or URL unbroken (the line may run past the edge, as without the rule)",
-    "css-white-space": "the default white-space (a <pre> keeps its lines, unwrapped)",
-    "css-table-layout": "columns sized by their content (the MSO ghost table still holds Outlook at its width)",
+    "css-overflow-wrap": "a long word or URL unbroken: the line runs on, as it does without the rule",
+    "css-word-break": "a long word or URL unbroken: the line runs on, as it does without the rule",
+    "css-word-wrap": "a long word or URL unbroken: the line runs on, as it does without the rule",
+    "css-white-space": "the default white-space: a <pre> keeps its lines unwrapped, as without the rule",
+    "css-table-layout": "columns sized by their content, as without the rule",
     "css-height": "the height as a minimum height (Yahoo): for an image sized `auto`, the same",
 }
+
+#: The ways an element is hidden (a preheader, a copy for one client). An element hidden by
+#: several at once is hidden in every client that has one of them: for it, the others are
+#: fallbacks (inside "a layered hiding"); a client that has none of them is an error as ever.
+LAYERED_HIDING = "a layered hiding"
+#: ``overflow: auto`` (or ``scroll``): a box that scrolls where it can, and is shown in full where
+#: it cannot, as it is without the rule (a wide table in its own box). Not ``hidden``, which hides.
+SCROLLING = "a scrolling box, shown in full where it cannot scroll"
+HIDING = {"css-display-none": ("display", "none"), "css-max-height": ("max-height", "0"),
+          "css-opacity": ("opacity", "0"), "css-overflow": ("overflow", "hidden")}
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ def lint_email(html: str, *, data: CanIEmail, clients: Sequence[Client], postal_
         scan.unsubscribe_seen = True  # in the part not read, most likely in a link
     for (slug, enhancement), (line, count) in scan.features.items():
         if slug in data.features:
-            findings += _feature_findings(data.features[slug], clients, line, count, enhancement)
+            findings += _feature_findings(data.features[slug], clients, line, count, enhancement, data, scan.layers)
     findings += _image_findings(scan.bare_images)
     findings += _link_findings(scan)
     return sorted(findings, key=lambda f: (LEVELS.index(f.level), f.line or 0, f.slug))
@@ -168,6 +175,7 @@ class _Scan:
     data: CanIEmail
     unsubscribe_url: str | None
     features: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    layers: dict[str, set[str]] = field(default_factory=dict)  # a hiding feature → the others beside it
     insecure_links: _Sample = field(default_factory=_Sample)
     bare_images: _Sample = field(default_factory=_Sample)
     unsubscribe_seen: bool = False
@@ -259,15 +267,13 @@ def _start_tag(tag: str, attributes: dict[str, str], line: int, within: str, sca
 def _scan_css(css: str, scan: _Scan, *, line: int, enhancement: str = "", inline: bool = False) -> bool:
     """Note the features of a style sheet (or, ``inline``, of a ``style=""`` attribute); True if
     any of it sits outside an enhancement block."""
-    data = scan.data
     if inline:
-        for declaration in re.sub(r'"[^"]*"|\'[^\']*\'', '""', css).split(";"):
-            name, colon, value = declaration.partition(":")
-            for slug in property_features(name, value, data) if colon else ():
-                scan.add(slug, line, enhancement)
+        declarations = [d.partition(":") for d in re.sub(r'"[^"]*"|\'[^\']*\'', '""', css).split(";")]
+        _declarations([(name, value, line) for name, colon, value in declarations if colon], scan, enhancement)
         return True
     stack = [("rules", enhancement)]  # each open block: what it holds, and the enhancement block it is in
     buffer: list[str] = []
+    pending: list[tuple[str, str, int]] = []  # the declarations of the block being read
     start, plain = line, False
     for match in _CSS_TOKEN.finditer(css):
         token = match.group()
@@ -280,12 +286,14 @@ def _scan_css(css: str, scan: _Scan, *, line: int, enhancement: str = "", inline
                 plain = plain or not stack[-1][1]
             elif holds == "declarations" and text:
                 name, colon, value = text.partition(":")
-                for slug in property_features(name, value, data) if colon else ():
-                    scan.add(slug, start, within)
+                if colon:
+                    pending.append((name, value, start))
             elif text.startswith("@"):  # @import …; @charset …;
                 scan.add(AT_RULES.get(_at_rule(text)[0], ""), start, within)
                 plain = plain or not within
             if token == "}" and len(stack) > 1:
+                _declarations(pending, scan, within)
+                pending = []
                 stack.pop()
             buffer = []
         elif token[0] in "\"'":
@@ -296,7 +304,25 @@ def _scan_css(css: str, scan: _Scan, *, line: int, enhancement: str = "", inline
             if buffer or token.strip():
                 buffer.append(token)
         line += token.count("\n")
+    _declarations(pending, scan, stack[-1][1])  # a block never closed
     return plain
+
+
+def _declarations(declarations: list[tuple[str, str, int]], scan: _Scan, within: str) -> None:
+    """Note the features of one block of declarations (a rule's, a ``style=""``'s): each
+    (name, value, line). Two ways of hiding or more in one block make a layered hiding."""
+    hiding = {slug for name, value, _ in declarations for slug, (prop, hidden) in HIDING.items()
+              if name.strip().lower() == prop and value.strip().lower().removesuffix("px") == hidden}
+    layered = len(hiding) > 1 and not within
+    for name, value, line in declarations:
+        scrolls = name.strip().lower() in ("overflow", "overflow-x", "overflow-y") and value.strip().lower() in (
+            "auto", "scroll")
+        for slug in property_features(name, value, scan.data):
+            if layered and slug in hiding:
+                scan.add(slug, line, LAYERED_HIDING)
+                scan.layers.setdefault(slug, set()).update(hiding - {slug})
+            else:
+                scan.add(slug, line, within or (SCROLLING if scrolls and slug == "css-overflow" else ""))
 
 
 def _at_rule(prelude: str) -> tuple[str, str]:
@@ -332,12 +358,20 @@ def _open_block(prelude: str, holds: str, within: str, line: int, scan: _Scan) -
 # -- the findings --------------------------------------------------------------------------------
 
 def _feature_findings(feature: Feature, clients: Sequence[Client], line: int, count: int,
-                      enhancement: str) -> list[Finding]:
+                      enhancement: str, data: CanIEmail, layers: dict[str, set[str]]) -> list[Finding]:
     by_level: dict[str, list[tuple[Client, tuple[str, ...]]]] = {"n": [], "a": []}
     for client in clients:
         support = feature.support.get(client.key)
         if support and support.level in by_level:
             by_level[support.level].append((client, support.notes))
+    if enhancement == LAYERED_HIDING:  # a client with another of the ways hides it: a fallback; one with none fails
+        others = [data.features[s] for s in sorted(layers.get(feature.slug, ())) if s in data.features]
+        bare = [(c, n) for c, n in by_level["n"] if not any(_supports(o, c) for o in others)]
+        if bare:
+            hint = ", ".join(o.title for o in others)
+            return [Finding("error", f"{feature.title} ({feature.slug}) is not supported by {_clients(bare)}, "
+                            f"nor is {hint} beside it: the element is not hidden there ({feature.url})",
+                            line, feature.slug, tuple(c.name for c, _ in bare))]
     where = f" ({count} places; {feature.url})" if count > 1 else f" ({feature.url})"
     name = f"{feature.title} ({feature.slug})"
     parts = {"n": "not supported by", "a": "only partly supported by"}
@@ -354,6 +388,11 @@ def _feature_findings(feature: Feature, clients: Sequence[Client], line: int, co
                     f"{name} is {parts[level]} {_clients(found)}{_notes(feature, {level: found})}{where}",
                     line, feature.slug, tuple(c.name for c, _ in found))
             for level, found in by_level.items() if found]
+
+
+def _supports(feature: Feature, client: Client) -> bool:
+    support = feature.support.get(client.key)
+    return support is not None and support.level in ("y", "a")
 
 
 def _clients(found: Iterable[tuple[Client, tuple[str, ...]]]) -> str:

@@ -118,16 +118,22 @@ def base_url_warning(base_url: str, host: str, port: int) -> str | None:
 
     Every link of a page or an email, and the subscribe form's target, is built from
     ``base_url``. A public address is taken to be a proxy in front of the server; the
-    sample's address, or a local one on another port, means the links lead elsewhere.
+    sample's address (example.com, .org, .net and their subdomains), or a local one that
+    is not this server (another port, https, which it does not speak, or a path under
+    which it answers nothing), means the links lead elsewhere.
     """
     parts = urlsplit(base_url)
+    name = (parts.hostname or "").rstrip(".")
     listening = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    local = parts.hostname in ("localhost", "127.0.0.1", "::1", "0.0.0.0") or (parts.hostname or "").endswith(
-        ".localhost")
-    if parts.hostname in ("example.com", "example.org", "example.net") or parts.hostname is None:
+    local = name in ("localhost", "::1", "0.0.0.0") or name.endswith(".localhost") or name.startswith("127.")
+    if not name or any(name == d or name.endswith("." + d) for d in ("example.com", "example.org", "example.net")):
         why = "the sample address"
-    elif local and (parts.port or (443 if parts.scheme == "https" else 80)) != port:
+    elif local and parts.scheme == "https":
+        why = "https, which syndicate serve does not speak: a proxy in front of it does"
+    elif local and (parts.port or 80) != port:
         why = "another port"
+    elif local and parts.path not in ("", "/"):
+        why = "a path under which this server answers nothing"
     else:
         return None
     return (f"[site] base_url is {base_url} ({why}), but this server listens at {listening}: the links in "

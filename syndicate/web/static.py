@@ -67,9 +67,8 @@ class FileCache:
         if rel.endswith("/") or rel == "":
             rel += "index.html"
         if not rel.startswith(PUBLIC):
-            parts = rel.split("/")
-            if not self.pages or parts[0].lower() in PRIVATE or any(p.startswith(".") for p in parts) \
-                    or f"{parts[0]}/" in PUBLIC:  # '/newsletters' is redirected to '/newsletters/'
+            first = rel.split("/", 1)[0]
+            if not self.pages or f"{first}/" in PUBLIC:  # '/newsletters' is redirected to '/newsletters/'
                 return None
             if not rel.endswith((".html", ".htm")):  # a page's URL without its slash: /notes/ferry
                 rel += "/index.html"
@@ -77,11 +76,16 @@ class FileCache:
 
     def _read(self, rel: str) -> CachedFile | None:
         # The resolved path must stay in the public folder it names: a symlink in feeds/
-        # to the outbox (or anywhere else) is not followed out of it.
+        # to the outbox (or anywhere else) is not followed out of it. And what it resolves to
+        # is judged too: never the outbox, nor a hidden file (a build's temporary file).
         public = os.path.realpath(os.path.join(self.root, rel.split("/", 1)[0]))
         full = os.path.realpath(os.path.join(self.root, rel))
         if os.path.commonpath([self.root, public]) != self.root or os.path.commonpath([public, full]) != public:
             return None
+        for path in (rel, os.path.relpath(full, self.root)):
+            parts = path.split(os.sep if path is not rel else "/")
+            if parts[0].lower() in PRIVATE or any(p.startswith(".") for p in parts):
+                return None
         try:
             st = os.stat(full)
         except OSError:
