@@ -13,8 +13,8 @@ measured on) and measures, from a cold state (no output/, no syndicate.db):
     pages     the default config: full, plus a page per article, tag pages and the home page
     edit-one  pages, again after one article changed (one article page made again)
     pages-idle  pages, again with nothing changed (10,000 more files to look at)
-    all-main  limit = 0, tag feeds off (3 files, every article)  target at 10k: <= 5 s, <= 1 GB
-    all-tags  limit = 0, tag feeds on (every article in every tag feed too)
+    all-main  limit = 0, tag feeds off (3 files, every article), no pages  target at 10k: <= 5 s, <= 1 GB
+    all-tags  limit = 0, tag feeds on (every article in every tag feed too), no pages
 
 Each figure is the best wall time of --repeat runs and the peak RSS of the process (and of
 its worker processes, if larger). This is a benchmark, not a test: it asserts nothing.
@@ -36,8 +36,8 @@ DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.p
 CASES = {
     "full": "[feeds]\nlimit = 20\ntag_feeds = true\n[site]\npages = false\n",
     "pages": "[feeds]\nlimit = 20\ntag_feeds = true\n",
-    "all-main": "[feeds]\nlimit = 0\ntag_feeds = false\n",
-    "all-tags": "[feeds]\nlimit = 0\ntag_feeds = true\n",
+    "all-main": "[feeds]\nlimit = 0\ntag_feeds = false\n[site]\npages = false\n",
+    "all-tags": "[feeds]\nlimit = 0\ntag_feeds = true\n[site]\npages = false\n",
 }
 
 
