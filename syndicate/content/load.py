@@ -8,10 +8,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from .._parallel import map_batches
 from ..config import Config
 from ..errors import CannotStartError, ContentError, Problem
+from .cache import dump as dump_parse
+from .cache import load as load_parse
+from .cache import parse_key
 from .identity import keep_stored_ids
 from .model import Article, LoadResult, SiteContext, SourceFile
 from .parse import parse_article
@@ -19,6 +23,12 @@ from .scan import read_source, scan_content
 
 #: on_progress(stage, done, total): stages are "read", "render" and "write".
 ProgressCallback = Callable[[str, int, int], None]
+
+
+class ParseCache(Protocol):
+    """Where earlier builds kept each file's parse: ``get(path)`` → (key, text), or None."""
+
+    def get(self, path: str, /) -> tuple[str, str] | None: ...
 
 
 def load_articles(
@@ -29,6 +39,7 @@ def load_articles(
     display_root: str = "content",
     on_progress: Callable[[int], None] | None = None,
     known: Mapping[str, Mapping[str, str]] | None = None,
+    cached: ParseCache | None = None,
 ) -> LoadResult:
     """Read and check every file; broken ones become problems, the rest articles.
 
@@ -41,6 +52,10 @@ def load_articles(
     (or with a ``publishDate``) after ``now`` and those whose ``expiryDate`` has passed are
     set aside, not published. Two files with one id, or one URL, are both named; the first by
     path is kept.
+
+    ``cached`` is what earlier builds kept of each file's parse (path → key, text; see
+    ``cache``): a file whose key is unchanged is not read again. The parses made here that
+    may be kept are in the result's ``parses``.
     """
     files = list(files)
     known = known or {}
@@ -50,16 +65,31 @@ def load_articles(
     present = {f.rel for f in files}
     # Each file with when it was first seen; a new path may be a known file renamed (found by its
     # digest among the paths that are gone).
-    work = [(f, known[f.rel]["first_seen"] if f.rel in known else None) for f in files]
+    cached = cached or {}
+    work, reused, keys = [], {}, {}
+    for f in files:
+        seen = known[f.rel]["first_seen"] if f.rel in known else None
+        keys[f.rel] = parse_key(f, seen, site, display_root)
+        entry = cached.get(f.rel)
+        if keys[f.rel] is not None and entry is not None and entry[0] == keys[f.rel]:
+            reused[f.rel] = load_parse(entry[1])
+        else:
+            work.append((f, seen))
     gone = {row["digest"]: row["first_seen"] for path, row in known.items() if path not in present}
+    fresh: dict[str, tuple[Article | None, list[Problem]]] = {}
     for batch in map_batches(_read_batch, work, site, display_root, gone, now):
         for source, article, problems in batch:
-            result.problems.extend(problems)
-            if article is not None:
-                parsed.append((source, article))
+            fresh[source.rel] = (article, problems)
+            if keys[source.rel] is not None:
+                result.parses[source.rel] = (keys[source.rel], dump_parse(article, problems))
         done += len(batch)
         if on_progress:
-            on_progress(done)
+            on_progress(done + len(reused))
+    for source in files:  # in the order of the files, whichever were read again
+        article, problems = reused.get(source.rel) or fresh[source.rel]
+        result.problems.extend(problems)
+        if article is not None:
+            parsed.append((source, article))
     kept = keep_stored_ids([a for _, a in parsed], present, known)
     by_id: dict[str, str] = {}
     by_url: dict[str, str] = {}
@@ -137,10 +167,12 @@ def site_context(config: Config) -> SiteContext:
 def read_content(config: Config, *, now: datetime, strict: bool = False,
                  files: list[SourceFile] | None = None,
                  on_progress: ProgressCallback | None = None,
-                 known: Mapping[str, Mapping[str, str]] | None = None) -> LoadResult:
+                 known: Mapping[str, Mapping[str, str]] | None = None,
+                 cached: ParseCache | None = None) -> LoadResult:
     """Scan and load the content store; with ``strict`` an article with a warning is left out.
 
-    ``known``: the articles earlier builds recorded, whose ids (and first-seen times) are kept.
+    ``known``: the articles earlier builds recorded, whose ids (and first-seen times) are kept;
+    ``cached``: the parses they kept, so that only the files that changed are read.
     """
     if not config.content_dir.is_dir():
         raise CannotStartError(
@@ -150,7 +182,7 @@ def read_content(config: Config, *, now: datetime, strict: bool = False,
         files = scan_content(config.content_dir)
     progress = (lambda n: on_progress("read", n, len(files))) if on_progress else None
     result = load_articles(files, site_context(config), now=now, display_root=config.content_shown,
-                           on_progress=progress, known=known)
+                           on_progress=progress, known=known, cached=cached)
     if strict:
         bad = {p.path for p in result.problems if p.level == "warning"}
         result.problems = [replace(p, level="error") for p in result.problems]

@@ -81,6 +81,7 @@ class LoadResult:
     scheduled: list[Article] = field(default_factory=list)
     expired: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    parses: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel → (key, text): made in this load
 
     @property
     def seen(self) -> list[Article]:

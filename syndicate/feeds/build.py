@@ -110,7 +110,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             return report
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
-                              known=store.articles())
+                              known=store.articles(), cached=store.parses())
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         previous = store.outputs()
@@ -151,6 +151,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         report.preview = (preview.number, len(preview.article_ids)) if preview else None
         with store.transaction():
             store.record_articles(result.records(), now)
+            store.record_parses(result.parses, (f.rel for f in result.files))
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")

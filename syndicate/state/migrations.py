@@ -125,6 +125,11 @@ MIGRATIONS = [
     ALTER TABLE delivery ADD COLUMN permanent INTEGER NOT NULL DEFAULT 1;
     UPDATE delivery SET permanent = 0 WHERE status = 'failed' AND reply NOT LIKE '5%';
     """,
+    # 8: each article file as last parsed, keyed by what its parse depended on (content.cache),
+    # so that a build reads and parses only the files that changed.
+    """
+    CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL);
+    """,
 ]
 
 

@@ -1,0 +1,143 @@
+"""A build reads and parses only the article files that changed (the parses of the others are
+kept in the state database), and what it writes is byte for byte what the same build would
+write reading every file again: after an edit, an addition, a deletion, a rename, a config
+or template change, and a later ``--now``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from syndicate.cli import main
+from syndicate.config import load_config
+from syndicate.state import Store
+
+from .conftest import write
+
+NOW = "2026-11-28T12:00:00Z"
+
+
+def build(site: Path, monkeypatch: pytest.MonkeyPatch, now: str = NOW) -> str:
+    monkeypatch.chdir(site)
+    result = CliRunner().invoke(main, ["build", "--now", now])
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def second_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build that reads everything again (a file touched), now that every file's first sighting
+    is known: the one whose parses are kept."""
+    os.utime(site / "content" / "2026-01-05-escaping.md")
+    build(site, monkeypatch, "2026-11-28T13:00:00Z")
+
+
+def kept_parses(site: Path) -> int:
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        return store.db.execute("SELECT count(*) FROM parsed").fetchone()[0]
+
+
+def without_cache(site: Path, tmp_path: Path) -> Path:
+    """A copy of the site and its state, with the kept parses forgotten: every file is read again."""
+    copy = tmp_path / "uncached"
+    if copy.exists():
+        shutil.rmtree(copy)
+    shutil.copytree(site, copy, symlinks=True)
+    with Store(load_config(copy / "syndicate.toml").state_path) as store:
+        store.db.execute("DELETE FROM parsed")
+        store.db.commit()
+    return copy
+
+
+def edit(site: Path) -> None:
+    story = site / "content" / "2026-04-01-news-story.txt"
+    story.write_text(story.read_text().replace("180 passengers", "200 passengers"))
+
+
+def add(site: Path) -> None:
+    write(site / "content" / "2026-11-01-added.md", "---\ntitle: Added later\ndate: 2026-11-01T09:00:00Z\n"
+                                                    "tags: [news]\n---\n\nNew.\n")
+
+
+def delete(site: Path) -> None:
+    (site / "content" / "2026-02-01-unsafe.md").unlink()
+
+
+def rename(site: Path) -> None:
+    (site / "content" / "2026-03-10-features.md").rename(site / "content" / "2026-03-10-features-moved.md")
+
+
+def retitle_site(site: Path) -> None:
+    toml = site / "syndicate.toml"
+    toml.write_text(toml.read_text().replace('title = "Test Site & Friends"', 'title = "Renamed Site"'))
+
+
+def new_template(site: Path) -> None:
+    with open(site / "syndicate.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[newsletter]\ntemplates_dir = "templates"\n')
+    write(site / "templates" / "article.html.j2", "{% extends 'page.html.j2' %}{% block main %}<h1>{{ article.title }}"
+                                                  "</h1>{{ article.html | safe }}{% endblock %}")
+
+
+def undated(site: Path) -> None:
+    write(site / "content" / "scraped.txt", "A scraped story\n\nIts first paragraph, with no date at all.\n")
+
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "edit": edit, "add": add, "delete": delete, "rename": rename, "site title": retitle_site,
+    "template": new_template, "undated file": undated,
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_build_after_a_change_writes_what_a_build_reading_every_file_writes(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    undated(site) if change != "undated file" else None
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    assert kept_parses(site) > 0
+    CHANGES[change](site)
+    copy = without_cache(site, tmp_path)
+    later = "2026-11-29T08:00:00Z"
+    cached_output = build(site, monkeypatch, later)
+    fresh_output = build(copy, monkeypatch, later)
+    assert cached_output == fresh_output
+    assert tree(site / "output") == tree(copy / "output")
+
+
+def test_only_the_changed_file_is_parsed_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        before = dict(store.db.execute("SELECT path, key FROM parsed"))
+    edit(site)
+    delete(site)
+    build(site, monkeypatch, "2026-11-28T14:00:00Z")
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        after = dict(store.db.execute("SELECT path, key FROM parsed"))
+    assert "2026-02-01-unsafe.md" in before and "2026-02-01-unsafe.md" not in after  # gone with its file
+    changed = {path for path in after if after[path] != before.get(path)}
+    assert changed == {"2026-04-01-news-story.txt"}
+
+
+def test_an_unchanged_file_is_not_read_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown by a kept parse altered behind the build's back: the next build uses it as it is."""
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        [data] = store.db.execute("SELECT data FROM parsed WHERE path = '2026-03-10-features.md'").fetchone()
+        store.db.execute("UPDATE parsed SET data = ? WHERE path = '2026-03-10-features.md'",
+                         (data.replace('"title":"Markdown features"', '"title":"Kept parse"'),))
+        store.db.commit()
+    edit(site)  # another file: the build runs, and reads only that one
+    build(site, monkeypatch, "2026-11-28T14:00:00Z")
+    assert "<title>Kept parse</title>" in (site / "output" / "feeds" / "rss.xml").read_text()
+
