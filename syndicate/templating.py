@@ -30,6 +30,17 @@ def packaged_templates() -> Path:
     raise TemplateError("the packaged templates are missing; reinstall syndicate.")
 
 
+def templates_state(templates_dir: Path | None) -> str:
+    """The user's templates (sub-folders too) and the packaged ones, as paths, times and sizes:
+    what changes when a template does."""
+    parts = []
+    for folder in filter(None, [templates_dir, packaged_templates()]):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            st = path.stat()
+            parts.append(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}")
+    return "".join(parts)
+
+
 def template_env(templates_dir: Path | None = None) -> jinja2.Environment:
     """An environment that looks in ``templates_dir`` first, then in the packaged templates."""
     dirs = [str(templates_dir)] if templates_dir else []

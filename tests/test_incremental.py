@@ -91,9 +91,20 @@ def undated(site: Path) -> None:
     write(site / "content" / "scraped.txt", "A scraped story\n\nIts first paragraph, with no date at all.\n")
 
 
+def issue_made(site: Path) -> None:
+    result = CliRunner().invoke(main, ["newsletter", "--now", "2026-11-28T15:00:00Z"])
+    assert result.exit_code == 0, result.output
+
+
+def old_article_edited(site: Path) -> None:  # in no preview: the next issue takes the newest
+    story = site / "content" / "2026-01-06-control.md"
+    story.write_bytes(story.read_bytes() + b"\nOne more line.\n")
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "edit": edit, "add": add, "delete": delete, "rename": rename, "site title": retitle_site,
-    "template": new_template, "undated file": undated,
+    "template": new_template, "undated file": undated, "issue made": issue_made,
+    "old article edited": old_article_edited,
 }
 
 
@@ -140,4 +151,26 @@ def test_an_unchanged_file_is_not_read_again(site: Path, monkeypatch: pytest.Mon
     edit(site)  # another file: the build runs, and reads only that one
     build(site, monkeypatch, "2026-11-28T14:00:00Z")
     assert "<title>Kept parse</title>" in (site / "output" / "feeds" / "rss.xml").read_text()
+
+
+def test_the_newsletter_preview_is_not_rendered_again_when_its_articles_did_not_change(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown by the kept preview's record altered behind the build's back: the next build reports
+    what the record says instead of rendering the preview again."""
+    with open(site / "syndicate.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n[newsletter]\nmax_articles = 2\n")  # the two newest: the old article is in none
+    build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        record = store.get("preview")
+        assert record["preview"] == [1, 2]
+        store.set("preview", {**record, "problems": [
+            {"path": "newsletter", "message": "from the kept preview", "line": None, "level": "warning"}]})
+    add(site)  # a new article: in the next issue, so the preview is made again
+    assert "from the kept preview" not in build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        record = store.get("preview")
+        store.set("preview", {**record, "problems": [
+            {"path": "newsletter", "message": "from the kept preview", "line": None, "level": "warning"}]})
+    old_article_edited(site)  # not in the next issue (it takes the newest): the preview is kept
+    assert "from the kept preview" in build(site, monkeypatch)
 

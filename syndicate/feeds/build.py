@@ -28,7 +28,7 @@ from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
 from ..output import Writer
 from ..state import Store
-from ..templating import packaged_templates, template_env
+from ..templating import template_env, templates_state
 from .formats import FORMATS, build_feeds
 from .pages import article_key, build_pages, page_path, plan_pages
 from .plan import FeedSpec, plan_feeds
@@ -140,7 +140,8 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         if not config.writes_pages:
             store.set("pages", {})  # no page is on disk to stand for a later build
         result.problems.extend(problems)
-        preview, problems = write_newsletter_files(config, result.articles, store, writer)
+        preview, problems = write_newsletter_files(config, result.articles, store, writer,
+                                                   on_disk=lambda rel: _size_on_disk(config, rel))
         result.problems.extend(problems)
         # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
         preview_dir = config.output_dir / "newsletters" / "next"
@@ -148,7 +149,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         removed = writer.remove_stale(set(store.outputs()) | previews)
         report = _report(result, feeds=feeds)
         report.pages, report.written, report.removed = pages, len(writer.changed), len(removed)
-        report.preview = (preview.number, len(preview.article_ids)) if preview else None
+        report.preview = preview
         with store.transaction():
             store.record_articles(result.records(), now)
             store.record_parses(result.parses, (f.rel for f in result.files))
@@ -189,8 +190,8 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
 
 def _pages_key(config: Config) -> str:
     """Everything but the article that goes into an article's page: the settings, the templates."""
-    return hashlib.sha256(f"{__version__}\0{config.site}{config.content}{config.feeds}\0{_templates_state(config)}"
-                          .encode()).hexdigest()
+    made = f"{__version__}\0{config.site}{config.content}{config.feeds}\0{templates_state(config.templates_dir)}"
+    return hashlib.sha256(made.encode()).hexdigest()
 
 
 def _size_on_disk(config: Config, rel: str) -> int | None:
@@ -231,18 +232,8 @@ def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues
     h.update(f"{Path(config.output_dir).resolve()}\0{issues}".encode())
     for f in files:
         h.update(f"\0{f.rel}\0{f.mtime_ns}\0{f.size}".encode())
-    h.update(_templates_state(config).encode())
+    h.update(templates_state(config.templates_dir).encode())
     return h.hexdigest()
-
-
-def _templates_state(config: Config) -> str:
-    """The user's and the packaged templates, as their paths, times and sizes."""
-    parts = []
-    for folder in filter(None, [config.templates_dir, packaged_templates()]):
-        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:  # included ones in sub-folders too
-            st = path.stat()
-            parts.append(f"\0{path}\0{st.st_mtime_ns}\0{st.st_size}")
-    return "".join(parts)
 
 
 def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, config: Config) -> bool:

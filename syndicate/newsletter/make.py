@@ -4,18 +4,21 @@ next issue and the archive's files for a build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 
 import jinja2
 
+from .. import __version__
 from ..config import Config
 from ..content.load import read_content
 from ..content.model import Article
 from ..errors import Problem, TemplateError
 from ..output import Writer
 from ..state import Issue, Store
-from ..templating import template_env
+from ..templating import template_env, templates_state
 from .archive import archive_files, issue_files
 from .personalize import new_nonce
 from .plan import IssuePlan, plan_issues
@@ -24,27 +27,55 @@ from .render import render_issue
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def write_newsletter_files(config: Config, articles: list[Article], store: Store,
-                           writer: Writer) -> tuple[Issue | None, list[Problem]]:
-    """The newsletter archive, each issue's folder, and a preview of the next issue.
+def write_newsletter_files(config: Config, articles: list[Article], store: Store, writer: Writer, *,
+                           on_disk: Callable[[str], int | None] = lambda rel: None,
+                           ) -> tuple[tuple[int, int] | None, list[Problem]]:
+    """The newsletter archive, each issue's folder, and a preview of the next issue: the
+    preview's (number, article count), if there is one, and the problems.
 
-    A broken template is reported as a problem and leaves the newsletter files of the
-    last good build in place: it must not stop the feeds.
+    The preview is rendered again only when its articles, the settings or the templates
+    changed, or its files are not as the last build left them (``on_disk(rel)``: a file's
+    size, or None). A broken template is reported as a problem and leaves the newsletter
+    files of the last good build in place: it must not stop the feeds.
     """
     try:
         env = template_env(config.templates_dir)
         issues = store.issues()
         files = archive_files(issues, config, env)
         plans, _ = plan_next(store, issues, articles, config, now=_EPOCH)
-        preview, problems = render_preview(plans[0], config, env) if plans else (None, [])
+        if not plans:
+            preview, problems = None, []
+        else:
+            key = _preview_key(plans[0], config)
+            last = store.get("preview") or {}
+            outputs = store.outputs()
+            kept = last.get("key") == key and all(
+                outputs.get(rel) == size == on_disk(rel) for rel, size in last.get("files", {}).items())
+            if kept:
+                writer.keep(last["files"])
+                preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
+            else:
+                issue, problems = render_preview(plans[0], config, env)
+                made = issue_files(issue, "newsletters/next", config)
+                files.update(made)
+                preview = (issue.number, len(issue.article_ids))
+                store.set("preview", {"key": key, "files": {rel: len(data) for rel, data in made.items()},
+                                      "preview": preview, "problems": [asdict(p) for p in problems]})
     except TemplateError as err:
         writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
         return None, [Problem("newsletter", err.message)]
-    if preview is not None:
-        files.update(issue_files(preview, "newsletters/next", config))
     for rel, data in sorted(files.items()):
         writer.write(rel, data)
-    return preview, problems
+    return preview, problems  # type: ignore[return-value]
+
+
+def _preview_key(plan: IssuePlan, config: Config) -> str:
+    """What the preview of ``plan`` is made from: its number, its articles (each as its file, URL
+    and dates say), the settings, the templates."""
+    made = [__version__, str(plan.number), str(config.site), str(config.newsletter),
+            templates_state(config.templates_dir), *(f"{a.id}\0{a.digest}\0{a.url}\0{a.date}\0{a.updated}"
+                                                     for a in plan.articles)]
+    return hashlib.sha256("\0".join(made).encode()).hexdigest()
 
 
 def render_preview(plan: IssuePlan, config: Config, env: jinja2.Environment) -> tuple[Issue, list[Problem]]:
