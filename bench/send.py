@@ -2,17 +2,20 @@
 """Time subscriber import, message composing and sending, and print the figures.
 
 Usage:
-    python bench/send.py [--smtp 5000] [--file 100000] [--memory 10000,100000] [--workdir /tmp/syndicate-bench-send]
+    python bench/send.py [--import-rows 1000000] [--smtp 5000] [--file 10000,100000] [--million]
+                         [--cases import,compose,smtp,file] [--workdir /tmp/syndicate-bench-send]
 
 Measures, on the sample content (a first issue of its 5 articles):
-  import     `syndicate subscribers import` of a 100,000-row CSV, whole process   target <= 5 s
+  import     `syndicate subscribers import` of a 1,000,000-row CSV, whole process  target <= 60 s, <= 100 MB
+  export     `syndicate subscribers export` of those rows to /dev/null, whole process
   compose    finished messages (bytes) per second on one core                    target >= 5,000/s
   smtp       `syndicate send` over SMTP (ledger on) against an aiosmtpd sink in its own process,
              and plain smtplib sending the same pre-built messages over one connection to that
              sink, in the same run                                               target ratio >= 0.8
-  file       `syndicate send` to 100,000 subscribers with the file transport     target <= 60 s
-  memory     peak RSS of `syndicate send` (file transport) for 10,000 and 100,000 subscribers:
-             it must stay flat, as subscribers are streamed from the database
+  file       `syndicate send` with the file transport to 10,000 and 100,000 subscribers (and
+             1,000,000 with --million: ~23 GB of .eml files, written then deleted), time and
+             peak RSS, which must stay flat as subscribers are streamed from the database
+                                                                                 target 1M <= 200 s, <= 100 MB
 
 A benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -34,6 +37,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CLI = [sys.executable, "-c", "from syndicate.cli import main; main()"]
+# The peak RSS is read by the process itself (VmHWM, which exec resets): wait4's ru_maxrss starts
+# at the size of the process that forked it, this script's, which would hide a small peak.
+PEAK = textwrap.dedent("""
+    import atexit, os
+    def peak():
+        with open("/proc/self/status") as f, open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+            out.write(next(line.split()[1] for line in f if line.startswith("VmHWM:")))
+    atexit.register(peak)
+    from syndicate.cli import main; main()
+""")
 NOW = "2026-11-28T12:00:00Z"
 
 SINK = textwrap.dedent("""
@@ -59,12 +72,18 @@ def free_port() -> int:
 
 
 def run(args: list[str], cwd: Path) -> tuple[float, int]:
+    """Run a ``CLI`` command: (seconds, peak RSS in MB)."""
+    peak_file = cwd / ".bench-peak"
+    args = [sys.executable, "-c", PEAK, *args[3:]] if args[:3] == CLI else args
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
+    proc = subprocess.run(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={**os.environ, "BENCH_PEAK_FILE": str(peak_file)}, check=False)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args[3:])} failed in {cwd}")
-    return time.perf_counter() - start, usage.ru_maxrss // 1024
+    peak = int(peak_file.read_text()) // 1024 if peak_file.exists() else 0
+    peak_file.unlink(missing_ok=True)
+    return seconds, peak
 
 
 def make_site(work: Path, name: str, toml: str = "") -> Path:
@@ -77,14 +96,26 @@ def make_site(work: Path, name: str, toml: str = "") -> Path:
     return site
 
 
-def add_subscribers(site: Path, n: int) -> float:
-    csv = site / "subscribers.csv"
-    with open(csv, "w") as fh:
+def write_csv(path: Path, n: int) -> Path:
+    with open(path, "w") as fh:
         fh.write("email,name\n")
-        for i in range(n):
-            fh.write(f"reader{i}@example{i % 97}.org,Reader {i}\n")
-    seconds, _ = run([*CLI, "subscribers", "import", str(csv)], site)
-    return seconds
+        fh.writelines(f"reader{i}@example{i % 97}.org,Reader {i}\n" for i in range(n))
+    return path
+
+
+def add_subscribers(site: Path, n: int) -> tuple[float, int]:
+    """Import ``n`` subscribers into the site: (seconds, peak RSS in MB) of the import."""
+    csv = write_csv(site / "subscribers.csv", n)
+    try:
+        return run([*CLI, "subscribers", "import", str(csv)], site)
+    finally:
+        csv.unlink()
+
+
+def export_seconds(site: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([*CLI, "subscribers", "export"], cwd=site, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
 
 
 def issue_factory(site: Path):  # noqa: ANN201 - the factory of the site's newest issue
@@ -133,50 +164,56 @@ def plain_smtplib_rate(port: int, site: Path, n: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--workdir", default="/tmp/syndicate-bench-send")
-    ap.add_argument("--import-rows", type=int, default=100_000)
+    ap.add_argument("--import-rows", type=int, default=1_000_000)
     ap.add_argument("--smtp", type=int, default=5_000, help="subscribers for the SMTP comparison")
-    ap.add_argument("--file", type=int, default=100_000, help="subscribers for the file transport")
-    ap.add_argument("--memory", default="10000,100000")
+    ap.add_argument("--file", default="10000,100000", help="subscriber counts for the file transport")
+    ap.add_argument("--million", action="store_true", help="add the file transport to 1,000,000 (~23 GB written)")
+    ap.add_argument("--cases", default="import,compose,smtp,file", help="which of the cases to run")
     opts = ap.parse_args()
+    cases = set(opts.cases.split(","))
     work = Path(opts.workdir)
     work.mkdir(parents=True, exist_ok=True)
 
-    site = make_site(work, "import")
-    print(f"import     {opts.import_rows:,} rows: {add_subscribers(site, opts.import_rows):.2f} s (whole process)")
+    if "import" in cases:
+        site = make_site(work, "import")
+        seconds, peak = add_subscribers(site, opts.import_rows)
+        print(f"import     {opts.import_rows:,} rows: {seconds:.1f} s, peak {peak} MB (whole process)", flush=True)
+        print(f"export     {opts.import_rows:,} rows: {export_seconds(site):.1f} s (whole process)", flush=True)
+        shutil.rmtree(site, ignore_errors=True)
 
-    rate, size = compose_rate(site)
-    print(f"compose    {rate:,.0f} messages/s on one core ({size / 1000:.0f} KB each)")
+    if "compose" in cases:
+        site = make_site(work, "compose")
+        rate, size = compose_rate(site)
+        print(f"compose    {rate:,.0f} messages/s on one core ({size / 1000:.0f} KB each)", flush=True)
 
-    port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        sink.stdout.readline()
-        site = make_site(work, "smtp", f'[delivery]\ntransport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
-                                       'security = "none"\n')
-        add_subscribers(site, opts.smtp)
-        plain = plain_smtplib_rate(port, site, opts.smtp)
-        seconds, _ = run([*CLI, "send", "--quiet"], site)
-        ours = opts.smtp / seconds
-        print(f"smtp       plain smtplib, pre-built, one connection: {plain:,.0f} messages/s")
-        print(f"smtp       syndicate send ({opts.smtp:,} subscribers, ledger on, whole process): "
-              f"{ours:,.0f} messages/s  ratio {ours / plain:.2f}")
-    finally:
-        sink.stdin.close()
-        sink.wait()
+    if "smtp" in cases:
+        port = free_port()
+        sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            sink.stdout.readline()
+            site = make_site(work, "smtp", f'[delivery]\ntransport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
+                                           'security = "none"\n')
+            add_subscribers(site, opts.smtp)
+            plain = plain_smtplib_rate(port, site, opts.smtp)
+            seconds, _ = run([*CLI, "send", "--quiet"], site)
+            ours = opts.smtp / seconds
+            print(f"smtp       plain smtplib, pre-built, one connection: {plain:,.0f} messages/s")
+            print(f"smtp       syndicate send ({opts.smtp:,} subscribers, ledger on, whole process): "
+                  f"{ours:,.0f} messages/s  ratio {ours / plain:.2f}", flush=True)
+        finally:
+            sink.stdin.close()
+            sink.wait()
 
-    site = make_site(work, "file")
-    add_subscribers(site, opts.file)
-    seconds, peak = run([*CLI, "send", "--quiet"], site)
-    print(f"file       {opts.file:,} subscribers: {seconds:.1f} s, peak {peak} MB")
-    shutil.rmtree(site / "output" / "outbox", ignore_errors=True)
-
-    for n in [int(x) for x in opts.memory.split(",")]:
-        site = make_site(work, f"memory-{n}")
-        add_subscribers(site, n)
-        seconds, peak = run([*CLI, "send", "--quiet"], site)
-        print(f"memory     {n:,} subscribers (file transport): peak RSS {peak} MB ({seconds:.1f} s)")
-        shutil.rmtree(site / "output" / "outbox", ignore_errors=True)
+    if "file" in cases:
+        sizes = [int(x) for x in opts.file.split(",") if x] + ([1_000_000] if opts.million else [])
+        for n in sizes:
+            site = make_site(work, f"file-{n}")
+            add_subscribers(site, n)
+            seconds, peak = run([*CLI, "send", "--quiet"], site)
+            print(f"file       {n:,} subscribers: {seconds:.1f} s ({n / seconds:,.0f} messages/s), "
+                  f"peak RSS {peak} MB", flush=True)
+            shutil.rmtree(site, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import SyndicateError
 from ..state import STATUSES
 from .common import Context, plural
+
+if TYPE_CHECKING:
+    from ..delivery import CsvRow
 
 
 def _now() -> datetime:
@@ -64,11 +68,12 @@ def import_(obj: Context, file: Path) -> None:
     """
     from ..delivery import subscribers as mailing_list
 
-    report = mailing_list.import_subscribers(obj.config, file, now=_now())
-    for row in report.invalid:
+    def refused(row: CsvRow) -> None:  # as it is met: a file of any length is never held in memory
         click.echo(click.style("error: ", fg="red") + f"{file}, line {row.line}: {row.error}", err=True)
+
+    report = mailing_list.import_subscribers(obj.config, file, now=_now(), on_invalid=refused)
     click.echo(f"Imported {plural(report.added, 'subscriber')} from {file}; skipped {report.skipped} "
-               f"already on the list (or repeated in the file); {plural(len(report.invalid), 'invalid row')}.")
+               f"already on the list (or repeated in the file); {plural(report.invalid, 'invalid row')}.")
     sys.exit(1 if report.invalid else 0)
 
 

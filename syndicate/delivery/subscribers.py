@@ -1,14 +1,16 @@
 """The subscriber list as the ``subscribers`` commands keep it: add, import, list, export, leave, forget.
 
-Every function opens the state for one job and closes it; listing and exporting read the
-list as they go, so a list of any length takes little memory.
+Every function opens the state for one job and closes it; importing reads the file as it
+goes, and listing and exporting read the list as they go, so that a file or a list of any
+length (a million subscribers) takes little memory.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -34,29 +36,62 @@ def add_subscriber(config: Config, email: str, *, name: str = "", now: datetime)
 
 @dataclass
 class ImportReport:
-    """What an import did: how many were added, skipped as known, and the rows refused."""
+    """What an import did: how many were added, skipped as known, and refused as invalid."""
 
     added: int = 0
     skipped: int = 0
-    invalid: list[CsvRow] = field(default_factory=list)
+    invalid: int = 0
 
 
-def import_subscribers(config: Config, path: Path, *, now: datetime) -> ImportReport:
-    """Import a CSV file (see :func:`read_csv`); addresses already on the list are skipped,
-    whatever their status, so an import never makes anyone active again."""
+#: Rows written per transaction: big enough that a commit costs nothing per row, small enough
+#: that an import holds little in memory and never keeps the database locked for long.
+IMPORT_BATCH = 10_000
+
+
+def import_subscribers(config: Config, path: Path, *, now: datetime,
+                       on_invalid: Callable[[CsvRow], None] | None = None) -> ImportReport:
+    """Import a CSV file (read as :func:`~syndicate.delivery.read_csv` describes); addresses
+    already on the list are skipped, whatever their status, so an import never makes anyone
+    active again. Of an address repeated in the file, its first row is the one kept.
+
+    The file is read as it goes and written in transactions of :data:`IMPORT_BATCH` rows, so
+    that a file of any length takes little memory. Each refused row is handed to
+    ``on_invalid`` as it is met. A file that is not UTF-8 is refused before anything is
+    written; an import stopped half-way keeps the batches it wrote, and running it again
+    adds the rest (the rows written are then skipped as already on the list).
+
+    :raises SyndicateError: the file is not UTF-8 text.
+    """
+    rows = read_csv(path)
     try:
-        rows = list(read_csv(path))
+        first = next(rows, None)  # the whole file is checked to be UTF-8 before the first row
     except ValueError as err:
         raise SyndicateError(str(err)) from None
-    report = ImportReport(invalid=[r for r in rows if r.error])
-    seen: dict[str, tuple[str, str, str]] = {}
-    for row in rows:
-        if not row.error:
-            seen.setdefault(row.email.lower(), (row.email, row.name, row.status))
-    with Store(config.state_path) as store, store.transaction():
-        report.added = store.import_subscribers(seen.values(), source=f"import:{path.name}", now=now)
-    report.skipped = len(rows) - len(report.invalid) - report.added
+    report = ImportReport()
+    source = f"import:{path.name}"
+    with Store(config.state_path) as store:
+        batch: list[tuple[str, str, str]] = []
+        for row in itertools.chain([first] if first else [], rows):
+            if row.error:
+                report.invalid += 1
+                if on_invalid is not None:
+                    on_invalid(row)
+                continue
+            batch.append((row.email, row.name, row.status))
+            if len(batch) >= IMPORT_BATCH:
+                report.added += _write_batch(store, batch, source, now)
+                report.skipped += len(batch)
+                batch = []
+        if batch:
+            report.added += _write_batch(store, batch, source, now)
+            report.skipped += len(batch)
+    report.skipped -= report.added
     return report
+
+
+def _write_batch(store: Store, batch: list[tuple[str, str, str]], source: str, now: datetime) -> int:
+    with store.transaction():
+        return store.import_subscribers(batch, source=source, now=now)
 
 
 def list_subscribers(config: Config, status: str | None = None) -> Iterator[Subscriber]:

@@ -8,6 +8,7 @@ transport (an ESP's HTTP API, a queue) is one more class with these two methods.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import socket
@@ -17,7 +18,6 @@ from typing import Protocol
 
 from ..config import Config, DeliveryConfig
 from ..errors import DeliveryError
-from ..output import Writer
 from .message import Outgoing
 
 
@@ -31,7 +31,10 @@ class Transport(Protocol):
 class FileTransport:
     """Writes each message to ``<folder>/<key>.eml``: the whole flow with no server.
 
-    Writing again replaces the file, so a resumed send never makes a second copy.
+    Each file is written under a temporary name and renamed into place, so a reader of the
+    outbox never sees half a message; writing again replaces the file, so a resumed send
+    never makes a second copy. The folder is resolved once, not once a message: at a
+    million messages the path checks cost more than the writes.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -41,11 +44,24 @@ class FileTransport:
         except OSError as err:
             raise DeliveryError(f"cannot make the outbox folder {folder} ({err.strerror}). Check that "
                                 "[output] dir is a folder you can write to.", fatal=True) from err
+        self._root = os.path.realpath(folder)
 
     def send(self, message: Outgoing, *, key: str) -> str:
         name = f"{key}.eml"
+        if key.startswith(".") or os.path.basename(name) != name or (os.altsep and os.altsep in name):
+            raise DeliveryError(f"refusing to write {name!r}: it is not a file name in {self.folder}.", fatal=True)
+        target = os.path.join(self._root, name)
+        tmp = os.path.join(self._root, f".{name}.tmp")  # one writer per key: the send's lease sees to it
         try:
-            Writer(self.folder).write(name, message.data)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                with open(fd, "wb", closefd=True) as fh:
+                    fh.write(message.data)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
         except OSError as err:
             raise DeliveryError(f"cannot write {self.folder / name} ({err.strerror}).", fatal=True) from err
         return f"written to {self.folder / name}"

@@ -141,15 +141,37 @@ def base_url_warning(base_url: str, host: str, port: int) -> str | None:
             f"people reach this server at (to try it here: base_url = \"http://localhost:{port}/\").")
 
 
-def serve(config: Config, *, host: str | None = None, port: int | None = None) -> None:
-    """Run the server in the foreground (uvicorn, one worker) until stopped."""
+#: How ``serve`` tells its worker processes which configuration to load ("" for the defaults).
+CONFIG_ENV = "SYNDICATE_SERVE_CONFIG"
+
+
+def app_from_env() -> App:
+    """The application of one of ``serve``'s worker processes (uvicorn's factory, run in each)."""
+    from ..config import load_config
+
+    return create_app(load_config(os.environ[CONFIG_ENV] or None))
+
+
+def serve(config: Config, *, host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+    """Run the server in the foreground (uvicorn) until stopped.
+
+    With ``workers`` above 1, uvicorn starts that many processes on the one socket, each
+    loading the configuration again (from the same file) and keeping its own file cache,
+    sign-up rate limit and confirmation-email threads.
+    """
     import uvicorn
 
     host, port = host or config.server.host, port or config.server.port
     _check_port(host, port)
+    app = create_app(config)  # in this process first: a problem is one error, not one a worker
     warning = base_url_warning(config.site.home_url, host, port)
     if warning:
         print(f"Warning: {warning}", file=sys.stderr)
-    uvicorn.run(create_app(config), host=host, port=port,
-                log_level=os.environ.get("SYNDICATE_LOG_LEVEL", "info"), proxy_headers=True,
-                server_header=False)
+    options = dict(host=host, port=port, log_level=os.environ.get("SYNDICATE_LOG_LEVEL", "info"),
+                   proxy_headers=True, server_header=False)
+    if workers == 1:
+        uvicorn.run(app, **options)
+        return
+    app.signup.close()
+    os.environ[CONFIG_ENV] = str(config.source.resolve()) if config.source else ""
+    uvicorn.run(f"{__name__}:app_from_env", factory=True, workers=workers, **options)
