@@ -86,7 +86,8 @@ def keep_stored_ids(articles: Sequence[Article], present: Collection[str],
         source = moved.get(article.path) or (article.path if article.path not in left else None)
         row = known.get(source) if source else None
         if row is not None and not article.fixed_id:
-            article = replace(article, id=row["id"])
+            if row["id"] != article.id:  # (most keep the id they would be given anyway: no copy)
+                article = replace(article, id=row["id"])
             kept.add(article.id)
         elif not article.fixed_id:
             fresh.append(len(out))
