@@ -21,6 +21,7 @@ import yaml
 
 from ..errors import ContentError
 from .chars import clean_text
+from .frontmatter import load_simple
 from .limits import MAX_FRONT_MATTER_BYTES, MAX_FRONT_MATTER_DEPTH, check_expansion
 
 
@@ -64,7 +65,9 @@ def _split_yaml(data: bytes) -> tuple[dict[str, Any], str, bytes]:
     _check_size(end.start(), "---")
     block = clean_text(data[4 : end.start()].decode("utf-8"))
     try:
-        meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
+        meta = load_simple(block, _Loader)
+        if meta is None:
+            meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except ValueError as err:  # an integer of thousands of digits (Python's int limit), say
         raise ContentError(f"front matter has a value YAML cannot read ({err}). Quote it.", line=1) from None
     except RecursionError:
