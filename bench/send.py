@@ -3,7 +3,7 @@
 
 Usage:
     python bench/send.py [--import-rows 1000000] [--smtp 5000] [--file 10000,100000] [--million]
-                         [--cases import,compose,smtp,file] [--workdir /tmp/syndicate-bench-send]
+                         [--cases import,compose,smtp,concurrency,file] [--workdir /tmp/syndicate-bench-send]
 
 Measures, on the sample content (a first issue of its 5 articles):
   import     `syndicate subscribers import` of a 1,000,000-row CSV, whole process  target <= 60 s, <= 100 MB
@@ -11,7 +11,12 @@ Measures, on the sample content (a first issue of its 5 articles):
   compose    finished messages (bytes) per second on one core                    target >= 5,000/s
   smtp       `syndicate send` over SMTP (ledger on) against an aiosmtpd sink in its own process,
              and plain smtplib sending the same pre-built messages over one connection to that
-             sink, in the same run                                               target ratio >= 0.8
+             sink, in the same run                                               target ratio >= 0.9
+  concurrency `syndicate send` over SMTP with concurrency = 1 and 4, against the aiosmtpd sink (one
+             Python process: it is the bottleneck, so 4 connections cannot be faster) and against
+             a sink that is not: a few processes sharing the port (SO_REUSEPORT) that only answer,
+             each message taking --sink-delay seconds to be accepted, as a real server's queue
+             write and the network would                                       target 4 vs 1 >= 2.5
   file       `syndicate send` with the file transport to 10,000 and 100,000 subscribers (and
              1,000,000 with --million: ~23 GB of .eml files, written then deleted), time and
              peak RSS, which must stay flat as subscribers are streamed from the database
@@ -63,6 +68,66 @@ SINK = textwrap.dedent("""
     sys.stdin.read()
     c.stop()
 """)
+
+
+# Answers SMTP and nothing more; each accepted message waits argv[2] seconds (a real server's queue
+# write, and the network); argv[3] processes share the port, so the sink is not the bottleneck.
+FAST_SINK = textwrap.dedent("""
+    import asyncio, os, socket, sys
+    port, delay, processes = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+    async def session(reader, writer):
+        writer.write(b"220 sink ESMTP\\r\\n")
+        while line := await reader.readline():
+            verb = line[:4].upper()
+            if verb == b"DATA":
+                writer.write(b"354 go on\\r\\n")
+                await reader.readuntil(b"\\r\\n.\\r\\n")
+                if delay:
+                    await asyncio.sleep(delay)
+                writer.write(b"250 OK queued\\r\\n")
+            elif verb == b"QUIT":
+                writer.write(b"221 bye\\r\\n")
+                break
+            else:
+                writer.write(b"250 OK\\r\\n")
+            await writer.drain()
+        writer.close()
+    async def serve(sock):
+        server = await asyncio.start_server(session, sock=sock, limit=1 << 22)
+        await server.serve_forever()
+    def listener():
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+        return sock
+    socks = [listener() for _ in range(processes)]
+    for i, sock in enumerate(socks[1:]):
+        if os.fork() == 0:
+            asyncio.run(serve(sock))
+    print("ready", flush=True)
+    if os.fork() == 0:
+        asyncio.run(serve(socks[0]))
+    sys.stdin.read()
+    os.killpg(0, 15)
+""")
+
+
+def start_sink(args: list[str]) -> subprocess.Popen[str]:
+    """A sink in a process (group) of its own, ready; stop it with :func:`stop_sink`."""
+    sink = subprocess.Popen([sys.executable, "-c", *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    sink.stdout.readline()
+    return sink
+
+
+def stop_sink(sink: subprocess.Popen[str]) -> None:
+    sink.stdin.close()
+    try:
+        sink.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(sink.pid, 15)
+        sink.wait()
 
 
 def free_port() -> int:
@@ -168,7 +233,12 @@ def main() -> None:
     ap.add_argument("--smtp", type=int, default=5_000, help="subscribers for the SMTP comparison")
     ap.add_argument("--file", default="10000,100000", help="subscriber counts for the file transport")
     ap.add_argument("--million", action="store_true", help="add the file transport to 1,000,000 (~23 GB written)")
-    ap.add_argument("--cases", default="import,compose,smtp,file", help="which of the cases to run")
+    ap.add_argument("--concurrency-subscribers", type=int, default=3_000,
+                    help="subscribers for the concurrency comparison")
+    ap.add_argument("--sink-delay", type=float, default=0.003,
+                    help="seconds the fast sink takes to accept each message")
+    ap.add_argument("--sink-processes", type=int, default=2, help="processes of the fast sink")
+    ap.add_argument("--cases", default="import,compose,smtp,concurrency,file", help="which of the cases to run")
     opts = ap.parse_args()
     cases = set(opts.cases.split(","))
     work = Path(opts.workdir)
@@ -204,6 +274,30 @@ def main() -> None:
         finally:
             sink.stdin.close()
             sink.wait()
+
+    if "concurrency" in cases:
+        n = opts.concurrency_subscribers
+        sinks = [("aiosmtpd, one process", lambda port: [SINK, str(port)]),
+                 (f"{opts.sink_processes} processes, {opts.sink_delay * 1000:g} ms to accept",
+                  lambda port: [FAST_SINK, str(port), str(opts.sink_delay), str(opts.sink_processes)])]
+        for label, sink_args in sinks:
+            port = free_port()
+            sink = start_sink(sink_args(port))
+            try:
+                rates = {}
+                for concurrency in (1, 4):
+                    site = make_site(work, f"concurrency-{concurrency}",
+                                     f'[delivery]\ntransport = "smtp"\nhost = "127.0.0.1"\nport = {port}\n'
+                                     f'security = "none"\nconcurrency = {concurrency}\n')
+                    add_subscribers(site, n)
+                    seconds, _ = run([*CLI, "send", "--quiet"], site)
+                    rates[concurrency] = n / seconds
+                    shutil.rmtree(site, ignore_errors=True)
+                print(f"concurrency sink {label}: 1 connection {rates[1]:,.0f} messages/s, 4 connections "
+                      f"{rates[4]:,.0f} messages/s  ratio {rates[4] / rates[1]:.2f} ({n:,} subscribers, "
+                      "whole process)", flush=True)
+            finally:
+                stop_sink(sink)
 
     if "file" in cases:
         sizes = [int(x) for x in opts.file.split(",") if x] + ([1_000_000] if opts.million else [])
