@@ -8,13 +8,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
 
 from syndicate.cli import main
 from syndicate.config import load_config
+from syndicate.content import cache
+from syndicate.content.load import read_content
 from syndicate.state import Store
 
 from .conftest import write
@@ -173,4 +177,42 @@ def test_the_newsletter_preview_is_not_rendered_again_when_its_articles_did_not_
             {"path": "newsletter", "message": "from the kept preview", "line": None, "level": "warning"}]})
     old_article_edited(site)  # not in the next issue (it takes the newest): the preview is kept
     assert "from the kept preview" in build(site, monkeypatch)
+
+
+def test_a_kept_parse_is_the_article_as_read_even_to_its_dates_time_zones(site: Path) -> None:
+    """Every field, the dates' zones included (a template may show "CET", or count days across
+    a change to summer time): a kept Europe/Berlin date is not a bare +01:00 offset."""
+    config = load_config(site / "syndicate.toml")
+    articles = read_content(config, now=datetime(2026, 11, 28, tzinfo=timezone.utc)).seen
+    assert any(isinstance(a.date.tzinfo, ZoneInfo) for a in articles)
+    for article in articles:
+        again, problems = cache.load(cache.dump(article, []))
+        assert (repr(again), problems) == (repr(article), [])
+        assert again.date.strftime("%Z") == article.date.strftime("%Z")
+
+
+def test_a_moved_content_folder_names_the_files_where_they_are_now(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(site / "content" / "2026-06-01-warn.md", "---\ntitle: Warn\ndate: 2026-06-01T10:00:00Z\n---\n\n"
+                                                   "Hello ![](pic.png)\n")
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    (site / "content").rename(site / "posts")
+    with open(site / "syndicate.toml", "a", encoding="utf-8") as fh:
+        fh.write('\n[content]\ndir = "posts"\n')
+    output = build(site, monkeypatch, "2026-11-28T14:00:00Z")
+    assert "posts/2026-06-01-warn.md: an image has no alt text" in output
+    assert "content/2026-06-01-warn.md" not in output
+
+
+def test_a_damaged_kept_parse_is_read_again_from_its_file(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        store.db.execute("UPDATE parsed SET data = '{\"article\": 1}' WHERE path = '2026-03-10-features.md'")
+        store.db.commit()
+    edit(site)
+    output = build(site, monkeypatch, "2026-11-28T14:00:00Z")
+    assert "Traceback" not in output
+    assert "<title>Markdown features</title>" in (site / "output" / "feeds" / "rss.xml").read_text()
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .. import __version__
 from ..errors import Problem
@@ -37,8 +38,9 @@ def dump(article: Article | None, problems: list[Problem]) -> str:
         data["source"] = article.source.decode("utf-8")
         data["authors"] = [[a.name, a.email, a.url] for a in article.authors]
         data["tags"] = list(article.tags)
-        for name in _DATES:
-            data[name] = data[name].isoformat() if data[name] is not None else None
+        for name in _DATES:  # with its zone's name: a template may show it, or count across a DST change
+            value = data[name]
+            data[name] = [value.isoformat(), getattr(value.tzinfo, "key", None)] if value is not None else None
     return json.dumps({"article": data, "problems": [[p.path, p.message, p.line, p.level] for p in problems]},
                       ensure_ascii=False, separators=(",", ":"))
 
@@ -55,5 +57,7 @@ def load(text: str) -> tuple[Article | None, list[Problem]]:
     fields_["tags"] = tuple(fields_["tags"])
     for name in _DATES:
         if fields_[name] is not None:
-            fields_[name] = datetime.fromisoformat(fields_[name])
+            text, zone = fields_[name]
+            value = datetime.fromisoformat(text)
+            fields_[name] = value.astimezone(ZoneInfo(zone)) if zone else value
     return Article(**fields_), problems

@@ -72,9 +72,12 @@ def load_articles(
         keys[f.rel] = parse_key(f, seen, site, display_root)
         entry = cached.get(f.rel)
         if keys[f.rel] is not None and entry is not None and entry[0] == keys[f.rel]:
-            reused[f.rel] = load_parse(entry[1])
-        else:
-            work.append((f, seen))
+            try:
+                reused[f.rel] = load_parse(entry[1])
+                continue
+            except (ValueError, TypeError, KeyError):  # kept in another form, or damaged: read the file
+                pass
+        work.append((f, seen))
     gone = {row["digest"]: row["first_seen"] for path, row in known.items() if path not in present}
     fresh: dict[str, tuple[Article | None, list[Problem]]] = {}
     for batch in map_batches(_read_batch, work, site, display_root, gone, now):

@@ -71,8 +71,8 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
 
 def _preview_key(plan: IssuePlan, config: Config) -> str:
     """What the preview of ``plan`` is made from: its number, its articles (each as its file, URL
-    and dates say), the settings, the templates."""
-    made = [__version__, str(plan.number), str(config.site), str(config.newsletter),
+    and dates say), the settings, the content folder as problems name it, the templates."""
+    made = [__version__, str(plan.number), str(config.site), str(config.newsletter), config.content_shown,
             templates_state(config.templates_dir), *(f"{a.id}\0{a.digest}\0{a.url}\0{a.date}\0{a.updated}"
                                                      for a in plan.articles)]
     return hashlib.sha256("\0".join(made).encode()).hexdigest()
