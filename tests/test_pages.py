@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content.load import read_content
-from syndicate.feeds.pages import article_key, build_pages, page_path, plan_pages
+from syndicate.content.cache import article_key
+from syndicate.feeds.pages import build_pages, page_path, plan_pages
 from syndicate.web.app import base_url_warning
 
 from .conftest import write
@@ -110,10 +111,10 @@ def test_pages_are_byte_stable_and_written_only_when_they_change(runner: CliRunn
 
 def test_only_the_pages_that_changed_are_made_again(runner: CliRunner, site: Path) -> None:
     config = load_config(site / "syndicate.toml")
-    articles, _ = plan_pages(read_content(config, now=datetime(2026, 11, 28, tzinfo=timezone.utc)).articles, config)
-    keys = {a.id: article_key(a) for a in articles}
-    assert len(set(keys.values())) == len(articles)
-    files = build_pages(articles, config, unchanged={a.id for a in articles[1:]})
+    pages, _ = plan_pages(read_content(config, now=datetime(2026, 11, 28, tzinfo=timezone.utc)).articles, config)
+    keys = {a.id: article_key(a) for a in pages.values()}
+    assert len(set(keys.values())) == len(pages)
+    files = build_pages(pages, config, unchanged=set(list(pages)[1:]))
     made = {rel for rel in files if not rel.startswith("tags/") and rel != "index.html"}
     assert made == {"2026/04/news-story/index.html"}  # the newest; the tag and home pages always
 

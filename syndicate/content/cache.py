@@ -1,4 +1,5 @@
-"""An article file's parse, kept between builds: what it is keyed by, and its text. Pure functions.
+"""An article file's parse, kept between builds: what it is keyed by, and its text; and the key of
+what an article's renderings are made from. Pure functions.
 
 A parse depends on the file's bytes, on the settings that give URLs, ids and dates, and on
 when the file was first seen. The key is a hash of all of them, with the file's size and
@@ -9,6 +10,7 @@ build, which knows when it was first seen, keeps that one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import fields
 from datetime import datetime
@@ -28,6 +30,15 @@ def parse_key(source: SourceFile, seen: str | None, site: SiteContext, display_r
         return None
     return "\0".join([__version__, repr(site), display_root, source.rel, str(source.mtime_ns), str(source.size),
                       seen])
+
+
+def article_key(article: Article) -> str:
+    """What an article's renderings (its page, its place in a preview) are made from, as a hash:
+    its file (which holds the title, tags and body), and the URL and dates, which the config or
+    the first sighting may give it. With the templates and settings unchanged, the same key
+    means the same rendering."""
+    made = f"{article.digest}\0{article.url}\0{article.date.isoformat()}\0{article.updated.isoformat()}"
+    return hashlib.sha256(made.encode()).hexdigest()[:32]
 
 
 def dump(article: Article | None, problems: list[Problem]) -> str:

@@ -8,8 +8,7 @@ comes from the clock, so the same articles give the same bytes (and no file is r
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Sequence, Set
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,8 +72,9 @@ def tag_url(config: Config, slug: str) -> str:
     return f"{config.site.home_url}tags/{quote(slug, safe='-._~')}/"
 
 
-def plan_pages(articles: Sequence[Article], config: Config) -> tuple[list[Article], list[Problem]]:
-    """The articles that get a page, newest first, and a warning for each that cannot: its URL is
+def plan_pages(articles: Sequence[Article], config: Config) -> tuple[dict[str, Article], list[Problem]]:
+    """The articles that get a page, by the page's path under the output folder, newest first
+    (see :func:`page_path`), and a warning for each that cannot: its URL is
     outside ``base_url``, in a part of the site syndicate makes itself, or its page's file is the
     same as a newer article's (``/a/`` and ``/a/index.html``), or a folder of it (``/a.html``
     and ``/a.html/b/``)."""
@@ -102,33 +102,26 @@ def plan_pages(articles: Sequence[Article], config: Config) -> tuple[list[Articl
         problems.append(Problem(article.path, f"its URL {article.url} {why}, so it gets no page of its own "
                                               "(it is in the feeds). Give it another slug or permalink.",
                                 level="warning"))
-    return list(paths.values()), problems
+    return paths, problems
 
 
-def article_key(article: Article) -> str:
-    """What an article's page is made from, as a hash: its file (which holds the title, tags
-    and body), and the URL and dates, which the config or the first sighting may give it.
-    With the templates and settings unchanged, the same key means the same page."""
-    made = f"{article.digest}\0{article.url}\0{article.date.isoformat()}\0{article.updated.isoformat()}"
-    return hashlib.sha256(made.encode()).hexdigest()[:32]
-
-
-def build_pages(articles: Sequence[Article], config: Config, *, unchanged: Set[str] = frozenset()
+def build_pages(pages: Mapping[str, Article], config: Config, *, unchanged: Set[str] = frozenset()
                 ) -> dict[str, bytes]:
     """The pages of the site, path under the output folder → bytes, for the articles that
-    :func:`plan_pages` gives a page (newest first): each article's page (but those whose id is
-    in ``unchanged``, whose page on disk is current), the tag pages and the home page.
+    :func:`plan_pages` gives a page (by path, newest first): each article's page (but those
+    whose path is in ``unchanged``: the page on disk is current), the tag pages and the home page.
 
     :raises TemplateError: a page template is broken.
     """
     _ENVS.clear()  # templates read afresh on every build (one added since the last is seen)
     files: dict[str, bytes] = {}
     summaries: dict[str, str] = {}
-    todo = [a for a in articles if a.id not in unchanged]
+    todo = [(rel, a) for rel, a in pages.items() if rel not in unchanged]
     for batch in map_batches(_article_pages, todo, config):
         for page in batch:
             files[page.rel] = page.data
             summaries[page.id] = page.summary
+    articles = list(pages.values())
     env = _env(config.templates_dir)
     files.update(_tag_pages(articles, config, env))
     newest = articles[:HOME_ARTICLES]
@@ -137,15 +130,13 @@ def build_pages(articles: Sequence[Article], config: Config, *, unchanged: Set[s
     return files
 
 
-def _article_pages(batch: Sequence[Article], config: Config) -> list[_Page]:
-    """Render each article's page (in a worker process for a large site)."""
+def _article_pages(batch: Sequence[tuple[str, Article]], config: Config) -> list[_Page]:
+    """Render each article's page at its path (in a worker process for a large site)."""
     env = _env(config.templates_dir)
     out = []
-    for article in batch:
+    for rel, article in batch:
         html = render_html(article)
         summary = summarize(article, html)
-        rel = page_path(article.url, config.site.home_url)
-        assert rel is not None
         data = _render(env, "article.html.j2", config, article={
             "title": article.title, "url": article.url, "date": article.date, "updated": article.updated,
             "authors": [a.name for a in article.authors], "summary": summary, "html": html,

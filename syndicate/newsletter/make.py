@@ -13,6 +13,7 @@ import jinja2
 
 from .. import __version__
 from ..config import Config
+from ..content.cache import article_key
 from ..content.load import read_content
 from ..content.model import Article
 from ..errors import Problem, TemplateError
@@ -28,15 +29,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def write_newsletter_files(config: Config, articles: list[Article], store: Store, writer: Writer, *,
-                           on_disk: Callable[[str], int | None] = lambda rel: None,
+                           as_left: Callable[[str], int | None] = lambda rel: None,
                            ) -> tuple[tuple[int, int] | None, list[Problem]]:
     """The newsletter archive, each issue's folder, and a preview of the next issue: the
     preview's (number, article count), if there is one, and the problems.
 
     The preview is rendered again only when its articles, the settings or the templates
-    changed, or its files are not as the last build left them (``on_disk(rel)``: a file's
-    size, or None). A broken template is reported as a problem and leaves the newsletter
-    files of the last good build in place: it must not stop the feeds.
+    changed, or its files are not as the last build left them (``as_left(rel)``: the size the
+    last build recorded, if the file still has it, else None). A broken template is reported as
+    a problem and leaves the newsletter files of the last good build in place: it must not stop
+    the feeds.
     """
     try:
         env = template_env(config.templates_dir)
@@ -48,9 +50,7 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
         else:
             key = _preview_key(plans[0], config)
             last = store.get("preview") or {}
-            outputs = store.outputs()
-            kept = last.get("key") == key and all(
-                outputs.get(rel) == size == on_disk(rel) for rel, size in last.get("files", {}).items())
+            kept = last.get("key") == key and all(as_left(rel) == size for rel, size in last.get("files", {}).items())
             if kept:
                 writer.keep(last["files"])
                 preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
@@ -73,8 +73,7 @@ def _preview_key(plan: IssuePlan, config: Config) -> str:
     """What the preview of ``plan`` is made from: its number, its articles (each as its file, URL
     and dates say), the settings, the content folder as problems name it, the templates."""
     made = [__version__, str(plan.number), str(config.site), str(config.newsletter), config.content_shown,
-            templates_state(config.templates_dir), *(f"{a.id}\0{a.digest}\0{a.url}\0{a.date}\0{a.updated}"
-                                                     for a in plan.articles)]
+            templates_state(config.templates_dir), *(f"{a.id}\0{article_key(a)}" for a in plan.articles)]
     return hashlib.sha256("\0".join(made).encode()).hexdigest()
 
 

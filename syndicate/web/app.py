@@ -35,7 +35,7 @@ from .unsubscribe import Unsubscribe
 
 
 #: The paths Starlette answers, never a file: the pages that read or change subscriptions.
-DYNAMIC = frozenset({"/subscribe", "/confirm", "/unsubscribe"})
+DYNAMIC = ("/subscribe", "/confirm", "/unsubscribe")
 
 
 def create_app(config: Config) -> App:

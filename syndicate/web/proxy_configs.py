@@ -14,10 +14,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..config import Config
+from .app import DYNAMIC
 from .static import SECURITY_HEADERS
 
-#: The dynamic pages: always answered by ``syndicate serve`` (app.DYNAMIC).
-PROXIED = ("/subscribe", "/confirm", "/unsubscribe")
+#: The dynamic pages: always answered by ``syndicate serve``.
+PROXIED = DYNAMIC
 
 _CSP, _NOSNIFF, _REFERRER = (value.decode("ascii") for _, value in SECURITY_HEADERS)
 
