@@ -23,15 +23,9 @@ its worker processes, if larger). This is a benchmark, not a test: it asserts no
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
+from common import DEFAULT_CORPUS_SCRIPT, corpus, reset, syndicate, timed
 
 CASES = {
     "full": "[feeds]\nlimit = 20\ntag_feeds = true\n[site]\npages = false\n",
@@ -43,22 +37,7 @@ CASES = {
 
 def run(site: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (MB) of one `syndicate build` in ``site``."""
-    exe = shutil.which("syndicate") or sys.executable
-    args = [exe, "build", "--quiet"] if exe != sys.executable else [exe, "-m", "syndicate", "build", "--quiet"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=site, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"syndicate build failed in {site} (exit {proc.returncode})")
-    return elapsed, usage.ru_maxrss // 1024
-
-
-def reset(site: Path) -> None:
-    shutil.rmtree(site / "output", ignore_errors=True)
-    for p in site.glob("syndicate.db*"):
-        p.unlink()
+    return timed(syndicate("build", "--quiet"), site)
 
 
 def output_size(site: Path) -> int:
@@ -79,16 +58,13 @@ def main() -> None:
 
     print(f"{'articles':>8} {'case':<9} {'seconds':>8} {'peak MB':>8} {'output MB':>9}")
     for n in [int(s) for s in opts.sizes.split(",")]:
-        corpus = work / f"corpus-{n}"
-        if not corpus.is_dir():
-            subprocess.run([sys.executable, opts.corpus_script, str(corpus), "-n", str(n)],
-                           check=True, stdout=subprocess.DEVNULL)
+        articles = corpus(work, n, opts.corpus_script)
         for case, feeds in CASES.items():
             if case == "all-tags" and n > opts.skip_tag_limit0_above:
                 continue
             site = work / f"site-{n}-{case}"
             site.mkdir(exist_ok=True)
-            (site / "syndicate.toml").write_text(f'[content]\ndir = "{corpus}"\n{feeds}')
+            (site / "syndicate.toml").write_text(f'[content]\ndir = "{articles}"\n{feeds}')
             best, peak = float("inf"), 0
             for _ in range(opts.repeat):
                 reset(site)
@@ -96,7 +72,7 @@ def main() -> None:
                 best, peak = min(best, seconds), max(peak, mb)
             print(f"{n:>8} {case:<9} {best:>8.2f} {peak:>8} {output_size(site):>9}", flush=True)
             if case == "pages":
-                edited = sorted(corpus.rglob("*.md"))[0]
+                edited = sorted(articles.rglob("*.md"))[0]
                 original = edited.read_bytes()
                 edits = []
                 try:

@@ -17,30 +17,18 @@ A benchmark, not a test: it prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from syndicate.newsletter.personalize import personalizers
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
+from common import DEFAULT_CORPUS_SCRIPT, HERE, corpus, syndicate, timed
 
 
 def whole_process(site: Path) -> tuple[float, int]:
-    exe = shutil.which("syndicate")
-    args = [exe, "newsletter", "--now", "2026-11-28T12:00:00Z"] if exe else \
-        [sys.executable, "-c", "from syndicate.cli import main; main()", "newsletter", "--now", "2026-11-28T12:00:00Z"]
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=site, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"syndicate newsletter failed in {site}")
-    return elapsed, usage.ru_maxrss // 1024
+    return timed(syndicate("newsletter", "--now", "2026-11-28T12:00:00Z"), site)
 
 
 def personalize_rate(site: Path, subscribers: int) -> tuple[float, int]:
@@ -73,13 +61,10 @@ def main() -> None:
     print(f"{'articles':>8} {'syndicate newsletter (s)':>25} {'peak MB':>8}")
     site = None
     for n in [int(s) for s in opts.sizes.split(",")]:
-        corpus = work / f"corpus-{n}"
-        if not corpus.is_dir():
-            subprocess.run([sys.executable, opts.corpus_script, str(corpus), "-n", str(n)],
-                           check=True, stdout=subprocess.DEVNULL)
+        articles = corpus(work, n, opts.corpus_script)
         site = work / f"newsletter-{n}"
         site.mkdir(exist_ok=True)
-        (site / "syndicate.toml").write_text(f'[content]\ndir = "{corpus}"\n[newsletter]\nmax_articles = 10\n')
+        (site / "syndicate.toml").write_text(f'[content]\ndir = "{articles}"\n[newsletter]\nmax_articles = 10\n')
         best, peak = float("inf"), 0
         for _ in range(opts.repeat):
             shutil.rmtree(site / "output", ignore_errors=True)

@@ -23,8 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
+from common import DEFAULT_CORPUS_SCRIPT, corpus
 CLI = [sys.executable, "-c", "from syndicate.cli import main; main()"]
 
 
@@ -50,14 +49,11 @@ def main() -> None:
     opts = ap.parse_args()
     work = Path(opts.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    corpus = work / f"corpus-{opts.articles}"
-    if not corpus.is_dir():
-        subprocess.run([sys.executable, opts.corpus_script, str(corpus), "-n", str(opts.articles)],
-                       check=True, stdout=subprocess.DEVNULL)
+    articles = corpus(work, opts.articles, opts.corpus_script)
     site = work / f"run-{opts.articles}"
     site.mkdir(exist_ok=True)
     (site / "syndicate.toml").write_text(
-        f'[content]\ndir = "{corpus}"\n[schedule]\nnewsletter = "daily at 08:00"\nfeeds_every = "15m"\n')
+        f'[content]\ndir = "{articles}"\n[schedule]\nnewsletter = "daily at 08:00"\nfeeds_every = "15m"\n')
     subprocess.run([*CLI, "run", "--quiet"], cwd=site, check=False)
 
     times = []

@@ -25,12 +25,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DEFAULT_CORPUS_SCRIPT = HERE.parent.parent / "shared" / "bench" / "make_corpus.py"
+from common import DEFAULT_CORPUS_SCRIPT, corpus, reset, syndicate, timed
 
 SYNDICATE_CASES = {
     "feeds": "[feeds]\nlimit = 20\ntag_feeds = true\n[site]\npages = false\n",
@@ -114,18 +111,6 @@ def make_hugo_site(site: Path, corpus: Path, hugo: str) -> None:
         target.write_text(text)
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MB, of the process or of its largest waited-for child)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        raise SystemExit(f"{args[0]} failed in {cwd} (exit {code})")
-    return elapsed, usage.ru_maxrss // 1024
-
-
 def run_hugo(site: Path, hugo: str) -> tuple[float, int]:
     shutil.rmtree(site / "public", ignore_errors=True)
     shutil.rmtree(site / "resources", ignore_errors=True)
@@ -133,12 +118,8 @@ def run_hugo(site: Path, hugo: str) -> tuple[float, int]:
 
 
 def run_syndicate(site: Path) -> tuple[float, int]:
-    shutil.rmtree(site / "output", ignore_errors=True)
-    for p in site.glob("syndicate.db*"):
-        p.unlink()
-    exe = shutil.which("syndicate")
-    args = [exe, "build", "--quiet"] if exe else [sys.executable, "-m", "syndicate", "build", "--quiet"]
-    return timed(args, site)
+    reset(site)
+    return timed(syndicate("build", "--quiet"), site)
 
 
 def count_files(root: Path, suffix: str) -> int:
@@ -157,18 +138,15 @@ def main() -> None:
         raise SystemExit("hugo not found: `apt-get install -y hugo` (Debian's package), or pass --hugo PATH.")
     work = Path(opts.workdir)
     work.mkdir(parents=True, exist_ok=True)
-    corpus = work / f"corpus-{opts.n}"
-    if not corpus.is_dir():
-        subprocess.run([sys.executable, opts.corpus_script, str(corpus), "-n", str(opts.n)],
-                       check=True, stdout=subprocess.DEVNULL)
+    articles = corpus(work, opts.n, opts.corpus_script)
 
     hugo_site = work / f"hugo-{opts.n}"
-    make_hugo_site(hugo_site, corpus, opts.hugo)
+    make_hugo_site(hugo_site, articles, opts.hugo)
     sites = {}
     for case, feeds in SYNDICATE_CASES.items():
         site = work / f"site-{opts.n}-{case}"
         site.mkdir(exist_ok=True)
-        (site / "syndicate.toml").write_text(f'[content]\ndir = "{corpus}"\n{feeds}')
+        (site / "syndicate.toml").write_text(f'[content]\ndir = "{articles}"\n{feeds}')
         sites[case] = site
 
     best: dict[str, tuple[float, int]] = {}
