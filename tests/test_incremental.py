@@ -105,10 +105,15 @@ def old_article_edited(site: Path) -> None:  # in no preview: the next issue tak
     story.write_bytes(story.read_bytes() + b"\nOne more line.\n")
 
 
+def summaries_only(site: Path) -> None:  # every entry made again, without the article's HTML
+    toml = site / "syndicate.toml"
+    toml.write_text(toml.read_text().replace("[feeds]\n", "[feeds]\nfull_content = false\n"))
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "edit": edit, "add": add, "delete": delete, "rename": rename, "site title": retitle_site,
     "template": new_template, "undated file": undated, "issue made": issue_made,
-    "old article edited": old_article_edited,
+    "old article edited": old_article_edited, "summaries only": summaries_only,
 }
 
 
@@ -144,17 +149,45 @@ def test_only_the_changed_file_is_parsed_again(site: Path, monkeypatch: pytest.M
 
 
 def test_an_unchanged_file_is_not_read_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Shown by a kept parse altered behind the build's back: the next build uses it as it is."""
+    """Shown by a kept parse altered behind the build's back: the next build uses it as it is (with
+    the kept entries forgotten, so that its entries are made again, from the kept head and the body
+    read from the file)."""
     build(site, monkeypatch)
     second_build(site, monkeypatch)
     with Store(load_config(site / "syndicate.toml").state_path) as store:
-        [data] = store.db.execute("SELECT data FROM parsed WHERE path = '2026-03-10-features.md'").fetchone()
-        store.db.execute("UPDATE parsed SET data = ? WHERE path = '2026-03-10-features.md'",
-                         (data.replace('"title":"Markdown features"', '"title":"Kept parse"'),))
+        [head] = store.db.execute("SELECT head FROM parsed WHERE path = '2026-03-10-features.md'").fetchone()
+        store.db.execute("UPDATE parsed SET head = ? WHERE path = '2026-03-10-features.md'",
+                         (head.replace('"Markdown features"', '"Kept parse"', 1),))
+        store.db.execute("DELETE FROM entry")
         store.db.commit()
     edit(site)  # another file: the build runs, and reads only that one
     build(site, monkeypatch, "2026-11-28T14:00:00Z")
-    assert "<title>Kept parse</title>" in (site / "output" / "feeds" / "rss.xml").read_text()
+    rss = (site / "output" / "feeds" / "rss.xml").read_text()
+    assert "<title>Kept parse</title>" in rss and "Markdown features" not in rss
+    assert "First paragraph with a footnote." in rss and "struck" in rss  # its body, read from the file
+
+
+def test_an_unchanged_articles_feed_entries_are_not_made_again(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shown by a kept entry altered behind the build's back: a build after another article changed
+    splices it in as it is; once its own article changes, it is made again."""
+    build(site, monkeypatch)
+    second_build(site, monkeypatch)
+    with Store(load_config(site / "syndicate.toml").state_path) as store:
+        [rss] = store.db.execute("SELECT rss FROM entry WHERE id = 'urn:uuid:0f6e3a52-8a8e-4d7e-9a3b-2d4c1e5f6a7b'"
+                                 ).fetchone()
+        assert b"<title>Markdown features</title>" in rss
+        store.db.execute("UPDATE entry SET rss = ? WHERE id = 'urn:uuid:0f6e3a52-8a8e-4d7e-9a3b-2d4c1e5f6a7b'",
+                         (rss.replace(b"<title>Markdown features</title>", b"<title>Kept entry</title>"),))
+        store.db.commit()
+    edit(site)
+    build(site, monkeypatch, "2026-11-28T14:00:00Z")
+    feed = site / "output" / "feeds" / "rss.xml"
+    assert "<title>Kept entry</title>" in feed.read_text()
+    features = site / "content" / "2026-03-10-features.md"
+    features.write_bytes(features.read_bytes() + b"\nOne more line.\n")
+    build(site, monkeypatch, "2026-11-28T15:00:00Z")
+    assert "<title>Kept entry</title>" not in feed.read_text()
+    assert "<title>Markdown features</title>" in feed.read_text()
 
 
 def test_the_newsletter_preview_is_not_rendered_again_when_its_articles_did_not_change(
@@ -186,7 +219,7 @@ def test_a_kept_parse_is_the_article_as_read_even_to_its_dates_time_zones(site: 
     articles = read_content(config, now=datetime(2026, 11, 28, tzinfo=timezone.utc)).seen
     assert any(isinstance(a.date.tzinfo, ZoneInfo) for a in articles)
     for article in articles:
-        again, problems = cache.load(cache.dump(article, []))
+        again, problems = cache.load(cache.dump(article, [])[0])
         assert (repr(again), problems) == (repr(article), [])
         assert again.date.strftime("%Z") == article.date.strftime("%Z")
 
@@ -209,7 +242,7 @@ def test_a_damaged_kept_parse_is_read_again_from_its_file(site: Path, monkeypatc
     build(site, monkeypatch)
     second_build(site, monkeypatch)
     with Store(load_config(site / "syndicate.toml").state_path) as store:
-        store.db.execute("UPDATE parsed SET data = '{\"article\": 1}' WHERE path = '2026-03-10-features.md'")
+        store.db.execute("UPDATE parsed SET head = '{\"article\": 1}' WHERE path = '2026-03-10-features.md'")
         store.db.commit()
     edit(site)
     output = build(site, monkeypatch, "2026-11-28T14:00:00Z")

@@ -41,7 +41,9 @@ class Article:
     url: str
     path: str
     format: str  # "markdown", "text", or "html" (a Hugo content file written in HTML)
-    source: bytes = field(repr=False)  # the body as written, UTF-8 (compact for 10,000s of articles)
+    # The body as written, UTF-8 (compact for 10,000s of articles); None in an article a build
+    # took from its kept parse without the body (``content.cache``), until one is needed.
+    source: bytes | None = field(repr=False)
     authors: tuple[Author, ...] = ()
     tags: tuple[str, ...] = ()
     summary: str | None = None
@@ -57,6 +59,8 @@ class Article:
     @property
     def body(self) -> str:
         """The body as written: Markdown, or paragraphs separated by blank lines for text."""
+        if self.source is None:
+            raise RuntimeError(f"the body of {self.path} was not loaded from the kept parses (a bug in syndicate)")
         return clean_text(self.source.decode("utf-8"))
 
 
@@ -81,7 +85,8 @@ class LoadResult:
     scheduled: list[Article] = field(default_factory=list)
     expired: list[Article] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    parses: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel → (key, text): made in this load
+    # rel → (key, head): the parses made in this load that may be kept (``content.cache``)
+    parses: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def seen(self) -> list[Article]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
 from ..config import Config
-from ..content.cache import article_key
-from ..content.load import ProgressCallback, read_content
+from ..content.cache import article_key, bodiless, with_bodies
+from ..content.load import BodyReader, ProgressCallback, read_bodies, read_content, site_context
 from ..content.model import Article, LoadResult, SourceFile
 from ..content.scan import scan_content
 from ..errors import Problem, TemplateError
@@ -30,8 +30,8 @@ from ..newsletter.plan import plan_issues
 from ..output import Writer
 from ..state import Store
 from ..templating import template_env, templates_state
-from .formats import FORMATS, build_feeds
-from .pages import build_pages, plan_pages
+from .formats import FORMATS, build_feeds, entry_key
+from .pages import HOME_ARTICLES, build_pages, plan_pages
 from .plan import FeedSpec, plan_feeds
 
 
@@ -111,7 +111,10 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             return report
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
-                              known=store.articles(), cached=store.parses())
+                              known=store.articles(), cached=store.parses(),
+                              # Bodies are read again for the articles rendered: all of them with
+                              # pages or whole feeds, else a few hundred, so those are read then.
+                              bodies=config.writes_pages or not config.feeds.limit)
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         previous = store.outputs()
@@ -130,19 +133,27 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
                    "as they are. If you emptied it on purpose, run 'syndicate build --allow-empty'.")
             result.problems.append(Problem(config.content_shown, why))
             specs = []
+        # Each article's entries are made again only if it changed: the others are kept ones.
+        carried = {a.id: a for spec in specs for a in spec.articles}
+        keys = {i: entry_key(a, config) for i, a in carried.items()}
+        kept, made = store.entries(keys), {}
+        bodies = _body_reader(config, files)
+        specs = _with_bodies(specs, [a for i, a in carried.items() if i not in kept], bodies)
         total = len(specs) * len(FORMATS)
-        for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs)), 1):
+        for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs),
+                                                    kept=kept, made=made), 1):
             writer.write(rel, data)
             if on_progress:
                 on_progress("write", n, total)
         feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
         as_left = _as_left(config, previous)
-        pages, problems = _write_pages(result.articles, config, writer, store, as_left) \
+        pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
             if config.writes_pages and specs else (0, [])
         if not config.writes_pages:
             store.set("pages", {})  # no page is on disk to stand for a later build
         result.problems.extend(problems)
-        preview, problems = write_newsletter_files(config, result.articles, store, writer, as_left=as_left)
+        preview, problems = write_newsletter_files(config, result.articles, store, writer, as_left=as_left,
+                                                   bodies=bodies)
         result.problems.extend(problems)
         # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
         preview_dir = config.output_dir / "newsletters" / "next"
@@ -154,6 +165,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         with store.transaction():
             store.record_articles(result.records(), now)
             store.record_parses(result.parses, (f.rel for f in result.files))
+            store.record_entries({i: (keys[i], *entry) for i, entry in made.items()}, carried)
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")
@@ -162,7 +174,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
 
 
 def _write_pages(articles: list[Article], config: Config, writer: Writer, store: Store,
-                 as_left: Callable[[str], int | None]) -> tuple[int, list[Problem]]:
+                 as_left: Callable[[str], int | None], bodies: BodyReader) -> tuple[int, list[Problem]]:
     """The article, tag and home pages: how many, and the problems.
 
     An article's page is made again only when its :func:`article_key`, the templates or the
@@ -176,6 +188,11 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     known = last.get("articles", {}) if last.get("key") == _pages_key(config) else {}
     kept = {rel: size for i, (key, rel) in made.items()
             if known.get(i) == [key, rel] and (size := as_left(rel)) is not None}
+    # The bodies of the pages made again, and of the home page's articles (it shows their summaries).
+    need = bodiless([a for rel, a in planned.items() if rel not in kept] + list(planned.values())[:HOME_ARTICLES])
+    if need:
+        read = bodies(need)
+        planned = {rel: replace(a, source=read[a.path]) if a.path in read else a for rel, a in planned.items()}
     try:
         files = build_pages(planned, config, unchanged=kept.keys())
     except TemplateError as err:
@@ -187,6 +204,21 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
         writer.write(rel, data)
     store.set("pages", {"key": _pages_key(config), "articles": made})
     return len(files) + len(kept), problems
+
+
+def _body_reader(config: Config, files: list[SourceFile]) -> BodyReader:
+    """``bodies(paths)``: the bodies of these articles, which came from their kept heads without."""
+    by_rel = {f.rel: f for f in files}
+    site = site_context(config)
+    return lambda paths: read_bodies(paths, by_rel, site)
+
+
+def _with_bodies(specs: list[FeedSpec], articles: list[Article], bodies: BodyReader) -> list[FeedSpec]:
+    """``specs`` with these of their articles given their bodies, if they came without (to be rendered)."""
+    if not any(a.source is None for a in articles):
+        return specs
+    full = {a.id: a for a in with_bodies(articles, bodies(bodiless(articles)))}
+    return [replace(s, articles=tuple(full.get(a.id, a) for a in s.articles)) for s in specs]
 
 
 def _pages_key(config: Config) -> str:

@@ -10,9 +10,10 @@ small extension). JSON Feed is written from the same data with the json module.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import mimetypes
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from html import escape as html_escape
 from urllib.parse import quote
@@ -21,8 +22,10 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
+from .. import __version__
 from .._parallel import map_batches
 from ..config import Config, SiteConfig
+from ..content.cache import article_key
 from ..content.model import Article, Author
 from ..content.render import render_html, summarize
 from .plan import FeedSpec
@@ -53,6 +56,8 @@ def build_feeds(
     config: Config,
     *,
     on_render: Callable[[int], None] | None = None,
+    kept: Mapping[str, Entry] | None = None,
+    made: dict[str, Entry] | None = None,
 ) -> Iterator[tuple[str, list[bytes]]]:
     """Every file of ``feeds`` (from :func:`plan_feeds`): (path under the output folder, parts).
 
@@ -60,8 +65,11 @@ def build_feeds(
     can write each file without copying it whole and let it go before the next is
     made: with ``limit = 0`` the feeds of a large site run to hundreds of MB.
     ``on_render(n)`` is called as articles are rendered (n so far).
+
+    ``kept``: entries an earlier build made (by article id), still right for these articles
+    (see :func:`entry_key`); the articles' other entries are made, and put in ``made``.
     """
-    entries = _Entries(config, on_render)
+    entries = _Entries(config, on_render, kept or {}, made)
     for spec in feeds:
         entries.prepare(spec.articles)
         site = config.site
@@ -84,13 +92,15 @@ class _Entries:
     always escaped, so the split cannot be fooled by content.
     """
 
-    def __init__(self, config: Config, on_render: Callable[[int], None] | None) -> None:
+    def __init__(self, config: Config, on_render: Callable[[int], None] | None, kept: Mapping[str, Entry],
+                 made: dict[str, Entry] | None) -> None:
         self.site = config.site
         self.full = config.feeds.full_content
         self.on_render = on_render
-        self.rss: dict[str, bytes] = {}
-        self.atom: dict[str, bytes] = {}
-        self.json: dict[str, bytes] = {}
+        self.made = made
+        self.rss: dict[str, bytes] = {i: e[0] for i, e in kept.items()}
+        self.atom: dict[str, bytes] = {i: e[1] for i, e in kept.items()}
+        self.json: dict[str, bytes] = {i: e[2] for i, e in kept.items()}
 
     def prepare(self, articles: Sequence[Article]) -> None:
         """Make the entries of every article not made yet, on every core for a large site."""
@@ -101,6 +111,8 @@ class _Entries:
         for batch in made:
             for id_, rss, atom, json_item in batch:
                 self.rss[id_], self.atom[id_], self.json[id_] = rss, atom, json_item
+                if self.made is not None:
+                    self.made[id_] = (rss, atom, json_item)
             if self.on_render:
                 self.on_render(len(self.rss))
 
@@ -133,6 +145,16 @@ class _Entries:
 
 
 _Made = tuple[str, bytes, bytes, bytes]
+
+#: An article's entries: its RSS ``<item>``, Atom ``<entry>`` and JSON Feed item, serialized.
+Entry = tuple[bytes, bytes, bytes]
+
+
+def entry_key(article: Article, config: Config) -> str:
+    """What an article's feed entries are made from, as a hash: the article (its file, id, URL
+    and dates) and the settings. The same key means the same entries."""
+    made = f"{__version__}\0{config.site}\0{config.feeds.full_content}\0{article.id}\0{article_key(article)}"
+    return hashlib.sha256(made.encode()).hexdigest()[:32]
 
 
 def _make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list[_Made]:

@@ -13,8 +13,8 @@ import jinja2
 
 from .. import __version__
 from ..config import Config
-from ..content.cache import article_key
-from ..content.load import read_content
+from ..content.cache import article_key, bodiless, with_bodies
+from ..content.load import BodyReader, read_content
 from ..content.model import Article
 from ..errors import Problem, TemplateError
 from ..output import Writer
@@ -30,6 +30,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def write_newsletter_files(config: Config, articles: list[Article], store: Store, writer: Writer, *,
                            as_left: Callable[[str], int | None] = lambda rel: None,
+                           bodies: BodyReader | None = None,
                            ) -> tuple[tuple[int, int] | None, list[Problem]]:
     """The newsletter archive, each issue's folder, and a preview of the next issue: the
     preview's (number, article count), if there is one, and the problems.
@@ -38,7 +39,7 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
     changed, or its files are not as the last build left them (``as_left(rel)``: the size the
     last build recorded, if the file still has it, else None). A broken template is reported as
     a problem and leaves the newsletter files of the last good build in place: it must not stop
-    the feeds.
+    the feeds. ``bodies`` reads the bodies of articles taken from their kept heads.
     """
     try:
         env = template_env(config.templates_dir)
@@ -55,7 +56,10 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
                 writer.keep(last["files"])
                 preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
             else:
-                issue, problems = render_preview(plans[0], config, env)
+                plan = plans[0]
+                if bodies is not None and bodiless(plan.articles):
+                    plan = replace(plan, articles=tuple(with_bodies(plan.articles, bodies(bodiless(plan.articles)))))
+                issue, problems = render_preview(plan, config, env)
                 made = issue_files(issue, "newsletters/next", config)
                 files.update(made)
                 preview = (issue.number, len(issue.article_ids))

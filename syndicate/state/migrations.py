@@ -130,6 +130,15 @@ MIGRATIONS = [
     """
     CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL);
     """,
+    # 9: a kept parse is its head (every field but the body, which the few articles rendered
+    # again read from their files); and each article's feed entries as last made, keyed by what
+    # they were made from, so that only a changed article's are made again.
+    """
+    DROP TABLE parsed;
+    CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, head TEXT NOT NULL);
+    CREATE TABLE entry (id TEXT PRIMARY KEY, key TEXT NOT NULL, rss BLOB NOT NULL, atom BLOB NOT NULL,
+                        json BLOB NOT NULL);
+    """,
 ]
 
 
