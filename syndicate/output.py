@@ -8,12 +8,18 @@ output folder, or a path written twice in one build, is refused.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import SyndicateError
+
+
+#: A file of more bytes than this is written as its parts come, not held to be compared first.
+STREAM_ABOVE = 8 * 2**20
 
 
 class Writer:
@@ -33,18 +39,32 @@ class Writer:
             raise SyndicateError(f"refusing to write {rel!r}: it is outside {self.root}.")
         return Path(target)
 
-    def write(self, rel: str, data: bytes | Sequence[bytes]) -> bool:
+    def write(self, rel: str, data: bytes | Iterable[bytes]) -> bool:
         """Write ``data`` (bytes, or parts to write one after another) to ``rel``.
 
-        Returns True when the file changed, False when those bytes were there already.
+        Returns True when the file changed, False when those bytes were there already. Parts
+        past :data:`STREAM_ABOVE` bytes are written as they come, compared with the file on disk
+        on the way, so that a file of hundreds of MB is never held whole.
         """
         if rel in self.written:
             raise SyndicateError(f"{rel} would be written twice in one build.")
-        parts = [data] if isinstance(data, bytes) else data
         target = self.path_for(rel)
-        self.written[rel] = sum(len(p) for p in parts)
-        if _same_bytes(target, parts, self.written[rel]):
+        parts: list[bytes] = []
+        size = 0
+        pending = iter([data] if isinstance(data, bytes) else data)
+        for part in pending:  # held up to STREAM_ABOVE bytes; a larger file is written as it comes
+            parts.append(part)
+            size += len(part)
+            if size > STREAM_ABOVE:
+                return self._replace(rel, target, itertools.chain(parts, pending), streamed=True)
+        self.written[rel] = size
+        if _same_bytes(target, parts, size):
             return False
+        return self._replace(rel, target, parts)
+
+    def _replace(self, rel: str, target: Path, parts: Iterable[bytes], streamed: bool = False) -> bool:
+        """Write ``parts`` to a temporary file that then replaces ``target``; streamed, only if
+        they turn out not to be the bytes on disk already."""
         try:
             if target.parent not in self._folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +74,13 @@ class Writer:
             raise self._cannot_write(rel, err) from err
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.writelines(parts)
+                if streamed:
+                    same, self.written[rel] = _write_comparing(fh, parts, target)
+                else:
+                    fh.writelines(parts)
+            if streamed and same:
+                os.unlink(tmp)
+                return False
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
         except BaseException as err:
@@ -90,6 +116,26 @@ class Writer:
                     parent.rmdir()
                     parent = parent.parent
         return removed
+
+
+def _write_comparing(fh: BinaryIO, parts: Iterable[bytes], target: Path) -> tuple[bool, int]:
+    """Write ``parts`` to ``fh``, comparing them with ``target`` as they go: whether they are its
+    bytes, and their size."""
+    size, same = 0, True
+    try:
+        old = open(target, "rb")  # noqa: SIM115 - closed below, on every path
+    except OSError:
+        old, same = None, False
+    try:
+        for part in parts:
+            fh.write(part)
+            size += len(part)
+            if same:
+                same = old.read(len(part)) == part  # type: ignore[union-attr]
+        return same and old.read(1) == b"", size  # type: ignore[union-attr]
+    finally:
+        if old is not None:
+            old.close()
 
 
 def _same_bytes(target: Path, parts: Sequence[bytes], size: int) -> bool:

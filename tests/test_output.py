@@ -113,3 +113,26 @@ def test_an_output_folder_that_cannot_be_written_is_one_clear_line_from_the_comm
                         r"directory)\)\. " + re.escape(f"Check that the output folder {site}/output can be written "
                                                        "to and that the disk has room; the files written before "
                                                        "are whole."), line), line
+
+
+@pytest.mark.parametrize("stream_above", [10**9, 5], ids=["held", "streamed"])
+def test_parts_made_as_they_are_read_are_written_only_when_they_differ(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stream_above: int) -> None:
+    """A file given as a generator of parts (a feed of every article, hundreds of MB) is written as
+    it comes past STREAM_ABOVE bytes, compared with the file on disk on the way: the same bytes
+    leave the file (and its mtime) as it was; a change anywhere, or a shorter or longer file, replaces it."""
+    import syndicate.output as output
+
+    monkeypatch.setattr(output, "STREAM_ABOVE", stream_above)
+    target = tmp_path / "feed.xml"
+    parts = [b"<feed>", b"<entry>1</entry>", b"<entry>2</entry>", b"</feed>"]
+    assert Writer(tmp_path).write("feed.xml", iter(parts)) is True
+    assert target.read_bytes() == b"".join(parts)
+    os.utime(target, ns=(1, 1))
+    writer = Writer(tmp_path)
+    assert writer.write("feed.xml", iter(parts)) is False
+    assert target.stat().st_mtime_ns == 1 and writer.written == {"feed.xml": len(b"".join(parts))}
+    for changed in ([*parts[:2], b"<entry>3</entry>", parts[3]], parts[:3], [*parts, b"\n"]):
+        assert Writer(tmp_path).write("feed.xml", iter(changed)) is True
+        assert target.read_bytes() == b"".join(changed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.xml"]  # no temporary file left

@@ -15,11 +15,11 @@ import html as htmllib
 import re
 from dataclasses import replace
 
-import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 
 from .chars import clean_text
+from .cmark import markdown_to_html
 from .limits import MAX_HTML_DEPTH, flatten_nesting
 from .model import Article
 from .plaintext import html_to_text
@@ -73,10 +73,9 @@ def render_html(article: Article) -> str:
         if body.count(">") > 1000:  # quotes in quotes past the depth kept: as deep as kept (cmark costs 500 MB a MB)
             body = _DEEP_QUOTE.sub("> " * MAX_HTML_DEPTH, body)
         try:
-            raw = cmarkgfm.markdown_to_html_with_extensions(body, options=_MD_OPTIONS, extensions=_MD_EXTENSIONS)
+            raw = markdown_to_html(body, _MD_OPTIONS, _MD_EXTENSIONS)
         except UnicodeDecodeError:  # another such bug: show every character reference as written
-            raw = cmarkgfm.markdown_to_html_with_extensions(body.replace("&#", "&amp;#"), options=_MD_OPTIONS,
-                                                            extensions=_MD_EXTENSIONS)
+            raw = markdown_to_html(body.replace("&#", "&amp;#"), _MD_OPTIONS, _MD_EXTENSIONS)
         if "<input" in raw:
             raw = _TASK_BOX.sub(lambda m: "\u2611" if m.group(1) else "\u2610", raw)
     return sanitize_html(raw, base_url=article.url)

@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
-from ..config import Config
+from .._parallel import map_batches
+from ..config import Config, SiteConfig
 from ..content.cache import article_key, bodiless, with_bodies
 from ..content.load import BodyReader, ProgressCallback, read_bodies, read_content, site_context
-from ..content.model import Article, LoadResult, SourceFile
+from ..content.model import Article, LoadResult, SiteContext, SourceFile
 from ..content.scan import scan_content
 from ..errors import Problem, TemplateError
 from ..newsletter.archive import archive_files
@@ -30,9 +31,9 @@ from ..newsletter.plan import plan_issues
 from ..output import Writer
 from ..state import Store
 from ..templating import template_env, templates_state
-from .formats import FORMATS, build_feeds, entry_key
+from .formats import FORMATS, build_feeds, entry_key, make_entries
 from .pages import HOME_ARTICLES, build_pages, plan_pages
-from .plan import FeedSpec, plan_feeds
+from .plan import plan_feeds
 
 
 @dataclass
@@ -112,9 +113,9 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
                               known=store.articles(), cached=store.parses(),
-                              # Bodies are read again for the articles rendered: all of them with
-                              # pages or whole feeds, else a few hundred, so those are read then.
-                              bodies=config.writes_pages or not config.feeds.limit)
+                              # With pages, every body is rendered; else only those of the entries
+                              # made again (a few hundred, or a batch at a time), read again then.
+                              bodies=config.writes_pages)
         specs = plan_feeds(result.articles, config)
         writer = Writer(config.output_dir)
         previous = store.outputs()
@@ -133,20 +134,16 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
                    "as they are. If you emptied it on purpose, run 'syndicate build --allow-empty'.")
             result.problems.append(Problem(config.content_shown, why))
             specs = []
-        # Each article's entries are made again only if it changed: the others are kept ones.
         carried = {a.id: a for spec in specs for a in spec.articles}
-        keys = {i: entry_key(a, config) for i, a in carried.items()}
-        kept, made = store.entries(keys), {}
-        bodies = _body_reader(config, files)
-        specs = _with_bodies(specs, [a for i, a in carried.items() if i not in kept], bodies)
+        _make_entries(carried, config, store, files, on_progress)
         total = len(specs) * len(FORMATS)
-        for n, (rel, data) in enumerate(build_feeds(specs, config, on_render=_counter(on_progress, specs),
-                                                    kept=kept, made=made), 1):
-            writer.write(rel, data)
+        for n, (rel, parts) in enumerate(build_feeds(specs, config, source=store.entry_source()), 1):
+            writer.write(rel, parts)
             if on_progress:
                 on_progress("write", n, total)
         feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
         as_left = _as_left(config, previous)
+        bodies = _body_reader(config, files)
         pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
             if config.writes_pages and specs else (0, [])
         if not config.writes_pages:
@@ -165,7 +162,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         with store.transaction():
             store.record_articles(result.records(), now)
             store.record_parses(result.parses, (f.rel for f in result.files))
-            store.record_entries({i: (keys[i], *entry) for i, entry in made.items()}, carried)
+            store.forget_entries(carried)
             store.replace_outputs(writer.written)
             saved = asdict(report)
             saved.pop("up_to_date")
@@ -206,19 +203,38 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     return len(files) + len(kept), problems
 
 
+def _make_entries(carried: dict[str, Article], config: Config, store: Store, files: list[SourceFile],
+                  on_progress: ProgressCallback | None) -> None:
+    """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
+    kept ones were made from another article or other settings (:func:`entry_key`), and keep
+    them, a batch at a time: the feeds are then made from the kept entries, so that even feeds
+    of every article never hold them all in memory."""
+    keys = {i: entry_key(a, config) for i, a in carried.items()}
+    kept = store.entry_keys()
+    by_rel = {f.rel: f for f in files}
+    todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
+    done = 0
+    for batch in map_batches(_entries_of, todo, config.site, config.feeds.full_content, site_context(config)):
+        with store.transaction():
+            store.record_entries((i, keys[i], rss, atom, item) for i, rss, atom, item in batch)
+        done += len(batch)
+        if on_progress:
+            on_progress("render", done, len(todo))
+
+
+def _entries_of(batch: list[tuple[Article, SourceFile | None]], site: SiteConfig, full: bool,
+                context: SiteContext) -> list[tuple[str, bytes, bytes, bytes]]:
+    """The entries of these articles (in a worker process, for many), each with its body read
+    from its file if it came from a kept head without."""
+    files = {a.path: f for a, f in batch if a.source is None and f is not None}
+    return make_entries(with_bodies([a for a, _ in batch], read_bodies(files, files, context)), site, full)
+
+
 def _body_reader(config: Config, files: list[SourceFile]) -> BodyReader:
     """``bodies(paths)``: the bodies of these articles, which came from their kept heads without."""
     by_rel = {f.rel: f for f in files}
     site = site_context(config)
     return lambda paths: read_bodies(paths, by_rel, site)
-
-
-def _with_bodies(specs: list[FeedSpec], articles: list[Article], bodies: BodyReader) -> list[FeedSpec]:
-    """``specs`` with these of their articles given their bodies, if they came without (to be rendered)."""
-    if not any(a.source is None for a in articles):
-        return specs
-    full = {a.id: a for a in with_bodies(articles, bodies(bodiless(articles)))}
-    return [replace(s, articles=tuple(full.get(a.id, a) for a in s.articles)) for s in specs]
 
 
 def _pages_key(config: Config) -> str:
@@ -255,13 +271,6 @@ def _report(result: LoadResult, *, feeds: int) -> BuildReport:
         problems=list(result.problems),
         next_due=due.isoformat() if due else None,
     )
-
-
-def _counter(on_progress: ProgressCallback | None, specs: list[FeedSpec]) -> Callable[[int], None] | None:
-    if on_progress is None:
-        return None
-    total = len({a.id for spec in specs for a in spec.articles})
-    return lambda done: on_progress("render", done, total)
 
 
 def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues: list[int]) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from html import escape as html_escape
+from typing import Protocol
 from urllib.parse import quote
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -56,92 +57,113 @@ def build_feeds(
     config: Config,
     *,
     on_render: Callable[[int], None] | None = None,
-    kept: Mapping[str, Entry] | None = None,
-    made: dict[str, Entry] | None = None,
-) -> Iterator[tuple[str, list[bytes]]]:
+    source: EntrySource | None = None,
+) -> Iterator[tuple[str, Iterator[bytes]]]:
     """Every file of ``feeds`` (from :func:`plan_feeds`): (path under the output folder, parts).
 
-    A file's bytes are ``b"".join(parts)``. Parts, and a generator, so that a caller
-    can write each file without copying it whole and let it go before the next is
-    made: with ``limit = 0`` the feeds of a large site run to hundreds of MB.
-    ``on_render(n)`` is called as articles are rendered (n so far).
+    A file's bytes are ``b"".join(parts)``. Parts made as they are read, and a generator, so
+    that a caller can write each file as it is made and let it go: with ``limit = 0`` the feeds
+    of a large site run to hundreds of MB.
 
-    ``kept``: entries an earlier build made (by article id), still right for these articles
-    (see :func:`entry_key`); the articles' other entries are made, and put in ``made``.
+    ``source``: where the entries of every article the feeds carry are (made by the caller with
+    :func:`make_entries`, and read a batch at a time); without it, they are made here, and held
+    in memory. ``on_render(n)`` is called as articles are rendered (n so far).
     """
-    entries = _Entries(config, on_render, kept or {}, made)
+    made = _Entries(config, on_render) if source is None else None
+    site = config.site
     for spec in feeds:
-        entries.prepare(spec.articles)
-        site = config.site
-        yield f"{spec.folder}/rss.xml", entries.rss_feed(spec, feed_url(site, spec.folder, "rss.xml"))
-        yield f"{spec.folder}/atom.xml", entries.atom_feed(spec, feed_url(site, spec.folder, "atom.xml"))
-        yield f"{spec.folder}/feed.json", entries.json_feed(spec, feed_url(site, spec.folder, "feed.json"))
+        if made is not None:
+            made.prepare(spec.articles)
+        entries = source or made
+        assert entries is not None
+        yield f"{spec.folder}/rss.xml", _rss_file(spec, site, feed_url(site, spec.folder, "rss.xml"), entries)
+        yield f"{spec.folder}/atom.xml", _atom_file(spec, site, feed_url(site, spec.folder, "atom.xml"), entries)
+        yield f"{spec.folder}/feed.json", _json_file(spec, site, feed_url(site, spec.folder, "feed.json"), entries)
 
 
 def feed_url(site: SiteConfig, folder: str, name: str) -> str:
     return site.home_url + quote(f"{folder}/{name}", safe="/-._~")
 
 
+class EntrySource(Protocol):
+    """Where the serialized entries of articles are: ``entries(ids, part)`` gives, in the order
+    of ``ids``, each one's RSS ``<item>`` (part 0), Atom ``<entry>`` (1) or JSON Feed item (2)."""
+
+    def entries(self, ids: Sequence[str], part: int, /) -> list[bytes]: ...
+
+
+#: How many entries a feed file is made of at a time.
+ENTRY_BATCH = 500
+
+
+def _rss_file(spec: FeedSpec, site: SiteConfig, url: str, source: EntrySource) -> Iterator[bytes]:
+    head = _hex_refs(_rss_generator(spec, site, url, {}, {}, entries=False).rss_str(pretty=True))
+    return _spliced(head, b"  </channel>", spec, source, 0)
+
+
+def _atom_file(spec: FeedSpec, site: SiteConfig, url: str, source: EntrySource) -> Iterator[bytes]:
+    head = _atom_generator(spec, site, url, {}, {}, entries=False).atom_str(pretty=True)
+    return _spliced(head, b"</feed>", spec, source, 1)
+
+
+def _spliced(head: bytes, closing: bytes, spec: FeedSpec, source: EntrySource, part: int) -> Iterator[bytes]:
+    at = head.rindex(closing)
+    yield head[:at]
+    ids = [a.id for a in spec.articles]
+    for i in range(0, len(ids), ENTRY_BATCH):
+        yield from source.entries(ids[i : i + ENTRY_BATCH], part)
+    yield head[at:]
+
+
+def _json_file(spec: FeedSpec, site: SiteConfig, url: str, source: EntrySource) -> Iterator[bytes]:
+    yield json.dumps({
+        "version": JSON_FEED_VERSION,
+        "title": spec.title,
+        "home_page_url": site.home_url,
+        "feed_url": url,
+        "description": spec.description,
+        "language": site.language,
+        "authors": [_json_author(Author(site.author_name or site.title))],
+    }, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
+    # One item per line: readable, and written by json's C encoder (indent= is slow Python).
+    if not spec.articles:
+        yield b',\n  "items": []\n}\n'
+        return
+    yield b',\n  "items": [\n    '
+    ids = [a.id for a in spec.articles]
+    for i in range(0, len(ids), ENTRY_BATCH):
+        for n, item in enumerate(source.entries(ids[i : i + ENTRY_BATCH], 2)):
+            if i or n:
+                yield b",\n    "
+            yield item
+    yield b"\n  ]\n}\n"
+
+
 class _Entries:
-    """Each article's RSS ``<item>``, Atom ``<entry>`` and JSON item, made once.
+    """Each article's RSS ``<item>``, Atom ``<entry>`` and JSON item, made once, in memory.
 
     An article is carried by the main feed and by a feed per tag: its entry is the
     same bytes in each, so it is rendered and serialized once per format, in batches
-    (a feedgen feed of the batch, cut at its item tags), then spliced into every feed
-    that carries it. The tags are found in serialized XML where ``<`` in text is
-    always escaped, so the split cannot be fooled by content.
+    (see :func:`make_entries`), then spliced into every feed that carries it.
     """
 
-    def __init__(self, config: Config, on_render: Callable[[int], None] | None, kept: Mapping[str, Entry],
-                 made: dict[str, Entry] | None) -> None:
+    def __init__(self, config: Config, on_render: Callable[[int], None] | None) -> None:
         self.site = config.site
         self.full = config.feeds.full_content
         self.on_render = on_render
-        self.made = made
-        self.rss: dict[str, bytes] = {i: e[0] for i, e in kept.items()}
-        self.atom: dict[str, bytes] = {i: e[1] for i, e in kept.items()}
-        self.json: dict[str, bytes] = {i: e[2] for i, e in kept.items()}
+        self.made: dict[str, Entry] = {}
 
     def prepare(self, articles: Sequence[Article]) -> None:
         """Make the entries of every article not made yet, on every core for a large site."""
-        missing = [a for a in articles if a.id not in self.rss]
-        self._keep(map_batches(_make_entries, missing, self.site, self.full))
-
-    def _keep(self, made: Iterable[list[_Made]]) -> None:
-        for batch in made:
-            for id_, rss, atom, json_item in batch:
-                self.rss[id_], self.atom[id_], self.json[id_] = rss, atom, json_item
-                if self.made is not None:
-                    self.made[id_] = (rss, atom, json_item)
+        missing = [a for a in articles if a.id not in self.made]
+        for batch in map_batches(make_entries, missing, self.site, self.full):
+            for id_, *entry in batch:
+                self.made[id_] = tuple(entry)  # type: ignore[assignment]
             if self.on_render:
-                self.on_render(len(self.rss))
+                self.on_render(len(self.made))
 
-    def rss_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
-        head = _hex_refs(_rss_generator(spec, self.site, url, {}, {}, entries=False).rss_str(pretty=True))
-        return _splice(head, b"  </channel>", [self.rss[a.id] for a in spec.articles])
-
-    def atom_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
-        head = _atom_generator(spec, self.site, url, {}, {}, entries=False).atom_str(pretty=True)
-        return _splice(head, b"</feed>", [self.atom[a.id] for a in spec.articles])
-
-    def json_feed(self, spec: FeedSpec, url: str) -> list[bytes]:
-        head = json.dumps({
-            "version": JSON_FEED_VERSION,
-            "title": spec.title,
-            "home_page_url": self.site.home_url,
-            "feed_url": url,
-            "description": spec.description,
-            "language": self.site.language,
-            "authors": [_json_author(Author(self.site.author_name or self.site.title))],
-        }, ensure_ascii=False, indent=2)[:-2].encode("utf-8")
-        # One item per line: readable, and written by json's C encoder (indent= is slow Python).
-        if not spec.articles:
-            return [head, b',\n  "items": []\n}\n']
-        items = [b',\n  "items": [\n    ']
-        for article in spec.articles:
-            items += [self.json[article.id], b",\n    "]
-        items[-1] = b"\n  ]\n}\n"
-        return [head, *items]
+    def entries(self, ids: Sequence[str], part: int) -> list[bytes]:
+        return [self.made[i][part] for i in ids]
 
 
 _Made = tuple[str, bytes, bytes, bytes]
@@ -157,8 +179,10 @@ def entry_key(article: Article, config: Config) -> str:
     return hashlib.sha256(made.encode()).hexdigest()[:32]
 
 
-def _make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list[_Made]:
-    """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once."""
+def make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list[_Made]:
+    """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once: a
+    feedgen feed of the batch, cut at its item tags. The tags are found in serialized XML where
+    ``<`` in text is always escaped, so the cut cannot be fooled by content."""
     html = {a.id: render_html(a) for a in batch} if full else {}
     summary = {a.id: summarize(a, html.get(a.id)) for a in batch}
     spec = FeedSpec("batch", "batch", "batch", tuple(batch))
@@ -181,11 +205,6 @@ def _cut(xml: bytes, start: bytes, end: bytes) -> list[bytes]:
         out.append(xml[xml.rindex(b"\n", 0, pos) + 1 : stop])
         pos = xml.find(start, stop)
     return out
-
-
-def _splice(head: bytes, closing: bytes, entries: list[bytes]) -> list[bytes]:
-    at = head.rindex(closing)
-    return [head[:at], *entries, head[at:]]
 
 
 def _replacement_as_reference(html: str) -> str:
