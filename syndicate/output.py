@@ -30,10 +30,13 @@ class Writer:
         self.written: dict[str, int] = {}  # path → size, every file of this build
         self.changed: list[str] = []
         self._folders: set[Path] = set()  # made (or found) in this build: one mkdir each, not one a file
+        self._real_root: str | None = None
 
     def path_for(self, rel: str) -> Path:
         """The absolute path of ``rel``, which must stay inside the output folder."""
-        root = os.path.realpath(self.root)
+        root = self._real_root or os.path.realpath(self.root)
+        if os.path.isdir(root):  # resolved once it exists: a build asks for thousands of paths
+            self._real_root = root
         target = os.path.realpath(os.path.join(root, rel))
         if os.path.commonpath([root, target]) != root:
             raise SyndicateError(f"refusing to write {rel!r}: it is outside {self.root}.")
