@@ -130,6 +130,11 @@ MIGRATIONS = [
     """
     CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL);
     """,
+    # 9: the time an issue is to be sent at (`syndicate send --at`, UTC): `run` and `schedule`
+    # send it then, or at their first pass after it.
+    """
+    ALTER TABLE issue ADD COLUMN send_at TEXT;
+    """,
 ]
 
 
