@@ -165,6 +165,12 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> 
         ("feeds_every", "5x", "'schedule.feeds_every': '5x' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
         ("feeds_every", "", "'schedule.feeds_every': '' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
         ("feeds_every", "0s", "'schedule.feeds_every': '0s' is too short: the shortest interval is \"1s\"."),
+        ("catch_up_within", "an hour",
+         "'schedule.catch_up_within': 'an hour' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
+        ("quiet_hours", "22-7", "'schedule.quiet_hours': '22-7' is not a time window. Write it like \"22:00-07:00\" "
+                                "(site time zone), or \"\" for none."),
+        ("quiet_hours", "07:00-07:00", "'schedule.quiet_hours': '07:00-07:00' starts and ends at the same time. Write "
+                                       "the window like \"22:00-07:00\", or \"\" for none."),
     ],
 )
 @pytest.mark.parametrize("command", ["run", "schedule", "status"])
@@ -394,6 +400,49 @@ def test_an_issue_made_while_nobody_subscribed_is_not_sent_to_who_joins_later(si
     subscribe(site, ["late@example.com"])
     assert did(run_once(config, clock=clock.at("2026-11-29 12:00"))) == ([], [])
     assert outbox(site) == {}
+
+
+def test_on_publish_makes_one_issue_per_new_article_even_two_within_one_pass(site: Path) -> None:
+    config = configure(site, schedule={"newsletter": "on publish"})  # [newsletter] mode: digest, the default
+    subscribe(site, addresses(2))
+    clock = Clock()
+    assert did(run_once(config, clock=clock.at("2026-11-28 12:00"))) == ([1], [(1, 2)])
+    article(site, "2026-11-28-one.md", "One", "2026-11-28T12:10:00Z")
+    article(site, "2026-11-28-two.md", "Two", "2026-11-28T12:20:00Z")
+    assert did(run_once(config, clock=clock.at("2026-11-28 12:30"))) == ([2, 3], [(2, 2), (3, 2)])
+    assert issues(site)[1:] == [(2, "One", 1), (3, "Two", 1)]  # oldest first
+
+
+@pytest.mark.parametrize("cadence", ["on publish", "daily at 08:00"])
+def test_quiet_hours_hold_an_on_publish_issue_and_a_catch_up_until_they_end(site: Path, cadence: str) -> None:
+    config = configure(site, schedule={"newsletter": cadence, "quiet_hours": "22:00-07:00"})
+    subscribe(site, addresses(2))
+    clock = Clock()
+    run_once(config, clock=clock.at("2026-11-27 12:00"))  # (on publish: issue #1, the backlog's newest)
+    made = len(issues(site))
+    article(site, "2026-11-28-late.md", "Late", "2026-11-28T21:30:00Z")  # 22:30 in Berlin
+    # Back at 23:00 (on publish: just published; daily: this morning's 08:00 missed, the machine was off).
+    night = run_once(config, clock=clock.at("2026-11-28 22:00"))
+    assert did(night) == ([], []) and night.build.written > 0  # the feeds do not wait
+    assert night.held == [("new articles wait" if cadence == "on publish" else
+                           "the catch-up issue for 2026-11-28 08:00 CET waits")
+                          + " for the end of quiet hours (22:00-07:00) at 2026-11-29 07:00 CET"]
+    assert did(run_once(config, clock=clock.at("2026-11-29 05:59"))) == ([], [])
+    morning = run_once(config, clock=clock.at("2026-11-29 06:00"))  # 07:00 in Berlin
+    assert did(morning) == ([made + 1], [(made + 1, 2)]) and morning.held == []
+    assert issues(site)[-1][1] == "Late"
+
+
+@pytest.mark.parametrize(("within", "served"), [("1h", False), ("2h", True)])
+def test_catch_up_within_is_how_late_a_slot_may_be_and_still_go_without_catch_up(
+        site: Path, within: str, served: bool) -> None:
+    config = configure(site, schedule={"newsletter": "daily at 08:00", "catch_up": False, "catch_up_within": within})
+    subscribe(site, addresses(2))
+    clock = Clock()
+    run_once(config, clock=clock.at("2026-11-28 12:00"))
+    late = run_once(config, clock=clock.at("2026-11-29 08:30"))  # 09:30 in Berlin: 90 minutes late
+    assert did(late) == (([1], [(1, 2)]) if served else ([], []))
+    assert last_slot(site) == "2026-11-29T07:00:00+00:00"
 
 
 # -- the lock ---------------------------------------------------------------------------------
