@@ -86,7 +86,8 @@ class FeedsConfig:
 
 @dataclass(frozen=True)
 class NewsletterConfig:
-    mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article.")
+    mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article "
+                               "(always, with `[schedule] newsletter = \"on publish\"`).")
     max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next issue).")
     subject: str = _key("{{ lead.title }}",
                         "The subject line, a jinja2 template; it can use `site`, `issue.number`, `issue.date`, "

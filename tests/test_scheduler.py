@@ -583,6 +583,21 @@ def test_status_gives_the_next_newsletter_in_the_sites_time_zone(runner: CliRunn
     assert f"Next newsletter: {expect}.\n" in result.stdout
 
 
+def test_status_says_a_missed_slot_is_due_now_and_one_held_by_quiet_hours(runner: CliRunner, site: Path) -> None:
+    config = configure(site, schedule={"newsletter": "daily at 08:00", "quiet_hours": "22:00-07:00"})
+    run_once(config, clock=Clock().at("2026-11-27 12:00"))  # the schedule starts; then the machine is off
+
+    def next_newsletter(now: str) -> str:
+        out = runner.invoke(main, ["status", "--now", now]).stdout
+        return next(line for line in out.splitlines() if line.startswith("Next newsletter: "))
+
+    zone = "(daily at 08:00, Europe/Berlin; quiet hours 22:00-07:00 hold a catch-up until they end)."
+    assert next_newsletter("2026-11-28T12:00:00Z") == ("Next newsletter: due now, the slot of 2026-11-28 08:00 CET, "
+                                                       f"if articles are new since the last {zone}")
+    assert next_newsletter("2026-11-28T22:00:00Z") == ("Next newsletter: the catch-up for 2026-11-28 08:00 CET, held "
+                                                       f"by quiet hours until 2026-11-29 07:00 CET {zone}")
+
+
 def test_status_for_on_publish_and_an_issue_not_sent_yet(runner: CliRunner, site: Path) -> None:
     configure(site, schedule={"newsletter": "on publish"})
     subscribe(site, addresses(1))

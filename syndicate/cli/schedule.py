@@ -17,9 +17,10 @@ def run(obj: Context, quiet: bool) -> None:
     """Do what is due, once: for cron and systemd timers. Safe to run every minute.
 
     Rebuilds the feeds if anything changed (an article whose time has come too); if
-    the newsletter is due ([schedule] newsletter), makes the issue and sends it; goes on
-    with any send of the scheduler's that did not finish. Prints nothing when there
-    was nothing to do. If another run holds the lock, says so and exits 0.
+    the newsletter is due ([schedule] newsletter), makes the issue and sends it; sends an
+    issue set for a time that has come (send --at); goes on with any send of the
+    scheduler's that did not finish. Prints nothing when there was nothing to do. If
+    another run holds the lock, says so and exits 0.
     """
     from ..schedule import Busy, describe, run_once
 

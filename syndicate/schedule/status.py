@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ..config import Config
 from ..state import Store
-from .due import clock_ahead, decide, parse_cadence, parse_quiet_hours, upcoming_slot
+from .due import clock_ahead, decide, latest_slot, parse_cadence, parse_interval, parse_quiet_hours, upcoming_slot
 from .run import clock_warning, local_time
 
 
@@ -72,8 +72,16 @@ def next_newsletter(config: Config, now: datetime, store: Store) -> str:
     held = f"; quiet hours {quiet} hold a catch-up until they end" if quiet else ""
     if cadence.timed:
         last = store.get("schedule.last_slot")
-        upcoming = upcoming_slot(now, datetime.fromisoformat(last) if last else None, cadence, config.tz)
+        stored = datetime.fromisoformat(last) if last else None
+        decision = decide(now, stored, cadence, config.tz, catch_up=config.schedule.catch_up,
+                          grace=parse_interval(config.schedule.catch_up_within), quiet=quiet)
+        upcoming = upcoming_slot(now, stored, cadence, config.tz)
         when = local_time(config, upcoming) if upcoming else "none"
+        if decision.serve is not None:  # missed (the machine was off), or just come: the next pass's
+            when = f"due now, the slot of {local_time(config, decision.serve)}, if articles are new since the last"
+        elif decision.held_until is not None:
+            when = (f"the catch-up for {local_time(config, latest_slot(now, cadence, config.tz) or now)}, held by "
+                    f"quiet hours until {local_time(config, decision.held_until)}")
         return f"{when} ({cadence}, {config.site.timezone}{held})"
     if cadence.kind == "on publish":
         return "on publish (one issue per new article" + (f"; none in quiet hours, {quiet}" if quiet else "") + ")"

@@ -118,7 +118,8 @@ class Scheduler:
                   "SIGHUP reloads the settings.", config.schedule.feeds_every, parse_cadence(config.schedule.newsletter),
                   config.site.timezone)
         for job in self.jobs:
-            self._run(job)
+            if not self.stop.is_set():
+                self._run(job)
         self._watching()
         while not self.stop.is_set():
             if self.reload.is_set():
