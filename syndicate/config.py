@@ -86,7 +86,8 @@ class FeedsConfig:
 
 @dataclass(frozen=True)
 class NewsletterConfig:
-    mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article.")
+    mode: str = _key("digest", "`digest`: one issue of the new articles; `per_article`: one issue per new article "
+                               "(always, with `[schedule] newsletter = \"on publish\"`).")
     max_articles: int = _key(10, "Most articles in one digest issue (the newest; the rest wait for the next issue).")
     subject: str = _key("{{ lead.title }}",
                         "The subject line, a jinja2 template; it can use `site`, `issue.number`, `issue.date`, "
@@ -126,7 +127,12 @@ class ScheduleConfig:
     feeds_every: str = _key("15m", "How often 'syndicate schedule' rebuilds the feeds: \"30s\", \"15m\", \"1h\".")
     newsletter: str = _key("manual", "When an issue goes out: \"daily at 08:00\", \"weekly on monday at 08:00\", "
                                      "\"monthly on 1 at 09:00\", \"on publish\" or \"manual\" (site time zone).")
-    catch_up: bool = _key(True, "After a missed slot (machine off), send one catch-up issue; false skips it.")
+    catch_up: bool = _key(True, "After a slot missed by more than `catch_up_within` (machine off), send one "
+                                "catch-up issue; false skips it.")
+    catch_up_within: str = _key("1h", "How late a slot (or a `send --at`) may go and still count as on time: "
+                                      "\"30m\", \"1h\", \"6h\". Later, it is a catch-up.")
+    quiet_hours: str = _key("", "A daily window, like \"22:00-07:00\" (site time zone), in which a catch-up, "
+                                "an \"on publish\" issue and a late `send --at` wait for its end (empty: none).")
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,13 @@ class Config:
     @property
     def state_path(self) -> Path:
         return self.root / self.state.path
+
+    @property
+    def per_article(self) -> bool:
+        """One issue per new article: [newsletter] mode = "per_article", and always with [schedule]
+        newsletter = "on publish", whose promise that is (whatever the mode says)."""
+        return self.newsletter.mode == "per_article" or " ".join(self.schedule.newsletter.lower().split()) == \
+            "on publish"
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -540,9 +553,10 @@ def _check_paths(root: Path, sections: dict[str, Any], name: str, text: str, pro
 
 
 def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: list[str]) -> None:
-    from .schedule.due import parse_cadence, parse_interval
+    from .schedule.due import parse_cadence, parse_interval, parse_quiet_hours
 
-    for key, parse in (("feeds_every", parse_interval), ("newsletter", parse_cadence)):
+    for key, parse in (("feeds_every", parse_interval), ("newsletter", parse_cadence),
+                       ("catch_up_within", parse_interval), ("quiet_hours", parse_quiet_hours)):
         try:
             parse(getattr(schedule, key))
         except ValueError as err:

@@ -464,7 +464,7 @@ def test_a_5xx_to_mail_from_stops_the_send_and_bounces_nobody(runner: CliRunner,
                              "newsletter@blog.example.org (530 5.7.0 Authentication required). Check [newsletter] "
                              "sender and the login ([delivery] username_env).\n")
     assert result.stdout == (f"Issue #1 via SMTP 127.0.0.1:{smtp.port}: 0 sent, 0 deferred, 0 failed, 0 skipped. "
-                             "Stopped before the end; run 'syndicate send' again to resume.\n")
+                             "Stopped before the end, 3 still queued; run 'syndicate send' again to resume.\n")
     assert smtp.copies() == Counter()
     assert {status for status, _ in statuses(site).values()} == {"active"}
     assert {e: (r.status, r.attempts) for e, r in ledger(site).items()} == {e: ("queued", 0) for e in emails}
@@ -556,8 +556,8 @@ def test_a_server_that_goes_away_mid_send_stops_it_and_the_next_send_finishes(ru
                              "the server is running.\n")
     match = re.fullmatch(
         re.escape(f"Issue #1 via SMTP 127.0.0.1:{smtp.port}: ") + r"(\d+) sent, (\d) deferred, 0 failed, 0 skipped"
-        r" in \d+\.\d s\.( Deferred messages are retried by the next 'syndicate send'\.)? Stopped before the end; "
-        r"run 'syndicate send' again to resume\.\n", result.stdout)
+        r" in \d+\.\d s\.( Deferred messages are retried by the next 'syndicate send'\.)? Stopped before the end"
+        r"(, \d+ still queued)?; run 'syndicate send' again to resume\.\n", result.stdout)
     assert match, result.stdout
     sent, deferred = int(match[1]), int(match[2])
     assert (bool(match[3]), sent >= 5) == (deferred > 0, True)
@@ -827,7 +827,8 @@ def test_an_interrupted_send_says_so_and_resumes(runner: CliRunner, site: Path, 
             process.communicate()
     assert (process.returncode, err.decode()) == (1, "")
     assert re.fullmatch(re.escape(f"Issue #1 via SMTP 127.0.0.1:{smtp.port}: ") + r"\d+ sent, 0 deferred, 0 failed, "
-                        r"0 skipped in \d+\.\d s\. Stopped before the end; run 'syndicate send' again to resume\.\n",
+                        r"0 skipped in \d+\.\d s\. Stopped before the end, \d+ still queued; run 'syndicate send' again to "
+                        r"resume\.\n",
                         out.decode()), out.decode()
     result = send(runner)
     assert (result.exit_code, result.stderr) == (0, "")

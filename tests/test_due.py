@@ -17,12 +17,19 @@ import pytest
 
 from syndicate.schedule.due import (
     Cadence,
+    Decision,
+    QuietHours,
+    decide,
     due_slot,
     latest_slot,
     next_slot,
     parse_cadence,
     parse_interval,
+    parse_quiet_hours,
+    quiet_until,
+    send_due,
     slot_on,
+    upcoming_slot,
 )
 
 UTC = timezone.utc
@@ -395,8 +402,9 @@ def test_a_slot_already_served_is_not_served_again() -> None:
     assert due_slot(utc("2026-11-30 23:59"), SLOT, DAILY, BERLIN) == (None, None)
 
 
-@pytest.mark.parametrize("back", [timedelta(minutes=1), timedelta(hours=1), timedelta(days=1), timedelta(days=40)])
+@pytest.mark.parametrize("back", [timedelta(minutes=1), timedelta(hours=1), timedelta(hours=2), timedelta(days=1)])
 def test_a_clock_that_jumps_back_serves_nothing_and_records_nothing(back: timedelta) -> None:
+    # Less than a period back: the stored slot is the very next one, and counts as served.
     now = utc("2026-11-30 07:30")
     assert due_slot(now, YESTERDAY, DAILY, BERLIN) == (SLOT, SLOT)
     assert due_slot(now - back, SLOT, DAILY, BERLIN) == (None, None)  # the record does not move back
@@ -472,3 +480,139 @@ def test_a_week_of_cron_every_minute_with_a_weekly_cadence_serves_one_slot() -> 
         ("2026-11-30 08:00 CET", utc("2026-11-30 07:00")),
         ("2026-12-07 08:00 CET", utc("2026-12-07 07:00")),
     ]
+
+
+# -- a clock that was wrong -------------------------------------------------------------------
+
+def test_a_slot_stored_by_a_clock_ten_days_ahead_restarts_the_schedule_from_now() -> None:
+    ahead = utc("2026-12-10 07:00")  # a pass with the clock ten days fast served this
+    now = utc("2026-11-30 12:00")  # the clock is right again
+    assert decide(now, ahead, DAILY, BERLIN) == Decision(None, SLOT, ahead=ahead, reset=True)
+    assert upcoming_slot(now, ahead, DAILY, BERLIN) == utc("2026-12-01 07:00")  # what status says
+    # Recorded, the schedule goes on as usual: no more warning, the next slot is served.
+    assert decide(now, SLOT, DAILY, BERLIN) == Decision(None, None)
+    assert due_slot(utc("2026-12-01 07:00"), SLOT, DAILY, BERLIN) == (utc("2026-12-01 07:00"),) * 2
+
+
+def test_a_stored_slot_a_few_minutes_ahead_is_no_clock_error() -> None:
+    assert decide(utc("2026-11-30 06:56"), SLOT, DAILY, BERLIN) == Decision(None, None)
+    assert decide(utc("2026-11-30 06:54"), SLOT, DAILY, BERLIN) == Decision(None, None, ahead=SLOT)
+
+
+@pytest.mark.parametrize("back", [timedelta(hours=2), timedelta(hours=23)])
+def test_a_clock_stepped_back_less_than_a_period_counts_the_stored_slot_as_served(back: timedelta) -> None:
+    served = utc("2026-11-30 07:00:30")
+    now = served - back
+    assert decide(now, SLOT, DAILY, BERLIN) == Decision(None, None, ahead=SLOT)
+    assert upcoming_slot(now, SLOT, DAILY, BERLIN) == utc("2026-12-01 07:00")
+    # The clock passing 08:00 again does not serve it twice.
+    for later in (timedelta(hours=1), back, back + timedelta(minutes=30)):
+        assert due_slot(now + later, SLOT, DAILY, BERLIN) == (None, None)
+
+
+def test_a_weekly_slot_stored_by_a_clock_a_day_ahead_counts_and_one_two_weeks_ahead_restarts() -> None:
+    weekly = parse_cadence("weekly on monday at 08:00")
+    monday = utc("2026-11-30 07:00")
+    sunday = utc("2026-11-29 07:00")
+    assert decide(sunday, monday, weekly, BERLIN) == Decision(None, None, ahead=monday)
+    assert upcoming_slot(sunday, monday, weekly, BERLIN) == utc("2026-12-07 07:00")
+    far = utc("2026-12-14 07:00")
+    assert decide(sunday, far, weekly, BERLIN) == Decision(None, utc("2026-11-23 07:00"), ahead=far, reset=True)
+    assert upcoming_slot(sunday, far, weekly, BERLIN) == monday
+
+
+# -- quiet hours ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("", None),
+        ("  ", None),
+        ("22:00-07:00", QuietHours(time(22, 0), time(7, 0))),
+        (" 22:00 - 7:00 ", QuietHours(time(22, 0), time(7, 0))),
+        ("12:30\u201314:00", QuietHours(time(12, 30), time(14, 0))),
+        ("00:00-06:00", QuietHours(time(0, 0), time(6, 0))),
+    ],
+)
+def test_parse_quiet_hours_reads_a_window_that_may_cross_midnight(text: str, expect: QuietHours | None) -> None:
+    assert parse_quiet_hours(text) == expect
+
+
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("22:00", "'22:00' is not a time window. Write it like \"22:00-07:00\" (site time zone), or \"\" for none."),
+        ("22-7", "'22-7' is not a time window. Write it like \"22:00-07:00\" (site time zone), or \"\" for none."),
+        ("24:00-07:00",
+         "'24:00-07:00' is not a time window. Write it like \"22:00-07:00\" (site time zone), or \"\" for none."),
+        ("22:00-07:60",
+         "'22:00-07:60' is not a time window. Write it like \"22:00-07:00\" (site time zone), or \"\" for none."),
+        ("07:00-07:00", "'07:00-07:00' starts and ends at the same time. Write the window like \"22:00-07:00\", "
+                        "or \"\" for none."),
+    ],
+)
+def test_parse_quiet_hours_refuses_a_bad_window_and_says_how_to_write_one(text: str, expect: str) -> None:
+    with pytest.raises(ValueError) as err:
+        parse_quiet_hours(text)
+    assert str(err.value) == expect
+
+
+NIGHT = QuietHours(time(22, 0), time(7, 0))
+
+
+@pytest.mark.parametrize(
+    ("now", "until"),
+    [
+        (local("2026-11-30 21:59", BERLIN), None),
+        (local("2026-11-30 22:00", BERLIN), local("2026-12-01 07:00", BERLIN)),
+        (local("2026-11-30 23:59", BERLIN), local("2026-12-01 07:00", BERLIN)),
+        (local("2026-12-01 00:30", BERLIN), local("2026-12-01 07:00", BERLIN)),
+        (local("2026-12-01 06:59", BERLIN), local("2026-12-01 07:00", BERLIN)),
+        (local("2026-12-01 07:00", BERLIN), None),
+        (local("2026-12-01 12:00", BERLIN), None),
+        # The nights the clocks change: the window ends at 07:00 on the wall clock all the same.
+        (local("2026-03-28 23:00", BERLIN), local("2026-03-29 07:00", BERLIN)),  # a night of 8 hours
+        (local("2026-10-25 02:30", BERLIN, fold=1), local("2026-10-25 07:00", BERLIN)),  # of 10 hours
+    ],
+)
+def test_quiet_until_is_the_end_of_the_window_on_the_sites_wall_clock(now: datetime, until: datetime | None) -> None:
+    assert quiet_until(now.astimezone(UTC), NIGHT, BERLIN) == (until.astimezone(UTC) if until else None)
+
+
+def test_a_same_day_window_and_no_window() -> None:
+    lunch = QuietHours(time(12, 0), time(14, 0))
+    assert quiet_until(local("2026-12-01 13:00", BERLIN).astimezone(UTC), lunch, BERLIN) == \
+        local("2026-12-01 14:00", BERLIN).astimezone(UTC)
+    assert quiet_until(local("2026-12-01 23:00", BERLIN).astimezone(UTC), lunch, BERLIN) is None
+    assert quiet_until(utc("2026-12-01 23:00"), None, BERLIN) is None
+
+
+def test_quiet_hours_hold_a_catch_up_until_they_end_but_not_a_slot_on_time() -> None:
+    late = parse_cadence("daily at 21:30")
+    slot = local("2026-11-30 21:30", BERLIN).astimezone(UTC)
+    before = local("2026-11-29 21:30", BERLIN).astimezone(UTC)
+    on_time = local("2026-11-30 22:15", BERLIN).astimezone(UTC)  # 45 minutes late, inside the window
+    assert decide(on_time, before, late, BERLIN, quiet=NIGHT) == Decision(slot, slot)
+    # The machine was off: back at 23:00, the catch-up waits for 07:00, and goes then.
+    back = local("2026-11-30 23:00", BERLIN).astimezone(UTC)
+    morning = local("2026-12-01 07:00", BERLIN).astimezone(UTC)
+    assert decide(back, before, late, BERLIN, quiet=NIGHT) == Decision(None, None, held_until=morning)
+    assert decide(morning, before, late, BERLIN, quiet=NIGHT) == Decision(slot, slot)
+    # Without catch_up it is skipped, quiet hours or not.
+    assert decide(back, before, late, BERLIN, quiet=NIGHT, catch_up=False) == Decision(None, slot)
+
+
+def test_send_due_sends_at_its_time_and_holds_a_late_one_in_quiet_hours() -> None:
+    at = local("2026-12-02 08:00", BERLIN).astimezone(UTC)
+    hour = timedelta(hours=1)
+    assert send_due(at - timedelta(seconds=1), at, quiet=NIGHT, tz=BERLIN) == (False, None)
+    assert send_due(at, at, quiet=NIGHT, tz=BERLIN) == (True, None)
+    assert send_due(at + 5 * hour, at, quiet=NIGHT, tz=BERLIN) == (True, None)  # late, not in quiet hours
+    night = local("2026-12-02 23:00", BERLIN).astimezone(UTC)
+    morning = local("2026-12-03 07:00", BERLIN).astimezone(UTC)
+    assert send_due(night, at, quiet=NIGHT, tz=BERLIN) == (False, morning)
+    assert send_due(night, at, quiet=None, tz=BERLIN) == (True, None)
+    # Set for a time inside quiet hours, it goes then: only a late one waits.
+    at_night = local("2026-12-02 23:30", BERLIN).astimezone(UTC)
+    assert send_due(at_night + timedelta(minutes=30), at_night, quiet=NIGHT, tz=BERLIN) == (True, None)
+    assert send_due(at_night + 2 * hour, at_night, grace=hour, quiet=NIGHT, tz=BERLIN) == (False, morning)

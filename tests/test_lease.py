@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,14 +19,22 @@ from syndicate.cli import main
 from syndicate.state import Store
 
 from .conftest import NOW
-from .live_servers import SmtpServer
-from .test_delivery import addresses, configure, ledger, smtp, subscribe  # noqa: F401 (smtp: a fixture)
+from .live_servers import SmtpServer, free_port
+from .test_delivery import addresses, configure, ledger, subscribe
 
 COMMAND = [sys.executable, "-c", "from syndicate.cli import main; main()"]
 BUSY = re.compile(r"Issue #1 is being sent by another syndicate \(pid (\d+) on [^,]+, since "
                   r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\); nothing sent here\. If that one stops, the next "
                   r"send resumes where it left off\.\n")
 TTL = timedelta(seconds=60)
+
+
+@pytest.fixture(name="smtp")
+def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """An SMTP server on a free port, not started yet: ``smtp.start(**behaviour)``."""
+    server = SmtpServer(tmp_path / "received", free_port())
+    yield server
+    server.stop()
 
 
 def start(site: Path, *args: str) -> subprocess.Popen[str]:

@@ -13,6 +13,7 @@ on the day they run.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -36,10 +37,12 @@ from syndicate.schedule.run import run_once
 from syndicate.state import Store
 
 from .conftest import NOW, write
+from .fake_clock import FakeClock
 from .live_servers import SmtpServer, free_port
 
 COMMAND = [sys.executable, "-c", "from syndicate.cli import main; main()"]
 FIRST_SUBJECT = "Council approves new ferry: a plain-text article"
+CONNECTION_REFUSED = str(ConnectionRefusedError(errno.ECONNREFUSED, os.strerror(errno.ECONNREFUSED)))
 FORMS = '"daily at 08:00", "weekly on monday at 08:00", "monthly on 1 at 09:00", "on publish", "manual"'
 
 
@@ -162,6 +165,12 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> 
         ("feeds_every", "5x", "'schedule.feeds_every': '5x' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
         ("feeds_every", "", "'schedule.feeds_every': '' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
         ("feeds_every", "0s", "'schedule.feeds_every': '0s' is too short: the shortest interval is \"1s\"."),
+        ("catch_up_within", "an hour",
+         "'schedule.catch_up_within': 'an hour' is not an interval. Write it like \"30s\", \"15m\" or \"1h\"."),
+        ("quiet_hours", "22-7", "'schedule.quiet_hours': '22-7' is not a time window. Write it like \"22:00-07:00\" "
+                                "(site time zone), or \"\" for none."),
+        ("quiet_hours", "07:00-07:00", "'schedule.quiet_hours': '07:00-07:00' starts and ends at the same time. Write "
+                                       "the window like \"22:00-07:00\", or \"\" for none."),
     ],
 )
 @pytest.mark.parametrize("command", ["run", "schedule", "status"])
@@ -245,7 +254,7 @@ def test_on_publish_each_run_sends_what_was_published_since_the_last(runner: Cli
     assert third.stdout == ("feeds rebuilt (8 files changed, 6 articles); issue #2 created (“New one”); "
                             "issue #2: 3 sent, 0 deferred, 0 failed.\n")
     assert outbox(site) == {1: 3, 2: 3}
-    assert issues(site) == [(1, FIRST_SUBJECT, 5), (2, "New one", 1)]
+    assert issues(site) == [(1, FIRST_SUBJECT, 1), (2, "New one", 1)]
     assert runner.invoke(main, ["run"]).output == ""
     assert outbox(site) == {1: 3, 2: 3}
 
@@ -259,7 +268,7 @@ def test_run_does_not_send_an_issue_made_with_syndicate_newsletter(runner: CliRu
     result = runner.invoke(main, ["run"])
     assert (result.exit_code, result.stdout) == (0, "feeds rebuilt (38 files changed, 5 articles).\n")
     assert outbox(site) == {}  # `syndicate send` sends it
-    assert issues(site) == [(1, FIRST_SUBJECT, 5)]
+    assert issues(site) == [(1, FIRST_SUBJECT, 1)]
 
 
 # -- syndicate run's pass, in time (run_once with a clock) ---------------------------------------
@@ -379,7 +388,7 @@ def test_an_issue_made_but_not_sent_before_a_crash_is_sent_by_the_next_run(site:
     assert outbox(site) == {1: 3}
     assert did(run_once(config, clock=clock)) == ([], [])
     assert outbox(site) == {1: 3}
-    assert issues(site) == [(1, FIRST_SUBJECT, 5)]
+    assert issues(site) == [(1, FIRST_SUBJECT, 1)]
 
 
 def test_an_issue_made_while_nobody_subscribed_is_not_sent_to_who_joins_later(site: Path) -> None:
@@ -391,6 +400,49 @@ def test_an_issue_made_while_nobody_subscribed_is_not_sent_to_who_joins_later(si
     subscribe(site, ["late@example.com"])
     assert did(run_once(config, clock=clock.at("2026-11-29 12:00"))) == ([], [])
     assert outbox(site) == {}
+
+
+def test_on_publish_makes_one_issue_per_new_article_even_two_within_one_pass(site: Path) -> None:
+    config = configure(site, schedule={"newsletter": "on publish"})  # [newsletter] mode: digest, the default
+    subscribe(site, addresses(2))
+    clock = Clock()
+    assert did(run_once(config, clock=clock.at("2026-11-28 12:00"))) == ([1], [(1, 2)])
+    article(site, "2026-11-28-one.md", "One", "2026-11-28T12:10:00Z")
+    article(site, "2026-11-28-two.md", "Two", "2026-11-28T12:20:00Z")
+    assert did(run_once(config, clock=clock.at("2026-11-28 12:30"))) == ([2, 3], [(2, 2), (3, 2)])
+    assert issues(site)[1:] == [(2, "One", 1), (3, "Two", 1)]  # oldest first
+
+
+@pytest.mark.parametrize("cadence", ["on publish", "daily at 08:00"])
+def test_quiet_hours_hold_an_on_publish_issue_and_a_catch_up_until_they_end(site: Path, cadence: str) -> None:
+    config = configure(site, schedule={"newsletter": cadence, "quiet_hours": "22:00-07:00"})
+    subscribe(site, addresses(2))
+    clock = Clock()
+    run_once(config, clock=clock.at("2026-11-27 12:00"))  # (on publish: issue #1, the backlog's newest)
+    made = len(issues(site))
+    article(site, "2026-11-28-late.md", "Late", "2026-11-28T21:30:00Z")  # 22:30 in Berlin
+    # Back at 23:00 (on publish: just published; daily: this morning's 08:00 missed, the machine was off).
+    night = run_once(config, clock=clock.at("2026-11-28 22:00"))
+    assert did(night) == ([], []) and night.build.written > 0  # the feeds do not wait
+    assert night.held == [("new articles wait" if cadence == "on publish" else
+                           "the catch-up issue for 2026-11-28 08:00 CET waits")
+                          + " for the end of quiet hours (22:00-07:00) at 2026-11-29 07:00 CET"]
+    assert did(run_once(config, clock=clock.at("2026-11-29 05:59"))) == ([], [])
+    morning = run_once(config, clock=clock.at("2026-11-29 06:00"))  # 07:00 in Berlin
+    assert did(morning) == ([made + 1], [(made + 1, 2)]) and morning.held == []
+    assert issues(site)[-1][1] == "Late"
+
+
+@pytest.mark.parametrize(("within", "served"), [("1h", False), ("2h", True)])
+def test_catch_up_within_is_how_late_a_slot_may_be_and_still_go_without_catch_up(
+        site: Path, within: str, served: bool) -> None:
+    config = configure(site, schedule={"newsletter": "daily at 08:00", "catch_up": False, "catch_up_within": within})
+    subscribe(site, addresses(2))
+    clock = Clock()
+    run_once(config, clock=clock.at("2026-11-28 12:00"))
+    late = run_once(config, clock=clock.at("2026-11-29 08:30"))  # 09:30 in Berlin: 90 minutes late
+    assert did(late) == (([1], [(1, 2)]) if served else ([], []))
+    assert last_slot(site) == "2026-11-29T07:00:00+00:00"
 
 
 # -- the lock ---------------------------------------------------------------------------------
@@ -463,7 +515,7 @@ def test_a_run_whose_smtp_server_is_down_fails_and_the_next_one_sends(runner: Cl
     down = runner.invoke(main, ["run"])
     assert down.exit_code == 1
     assert down.stderr.startswith(f"Error: issue #1: cannot connect to the SMTP server 127.0.0.1:{smtp.port} (")
-    assert issues(site) == [(1, FIRST_SUBJECT, 5)]  # made, and kept for the next run
+    assert issues(site) == [(1, FIRST_SUBJECT, 1)]  # made, and kept for the next run
 
     smtp.start()
     up = runner.invoke(main, ["run"])
@@ -531,6 +583,21 @@ def test_status_gives_the_next_newsletter_in_the_sites_time_zone(runner: CliRunn
     assert f"Next newsletter: {expect}.\n" in result.stdout
 
 
+def test_status_says_a_missed_slot_is_due_now_and_one_held_by_quiet_hours(runner: CliRunner, site: Path) -> None:
+    config = configure(site, schedule={"newsletter": "daily at 08:00", "quiet_hours": "22:00-07:00"})
+    run_once(config, clock=Clock().at("2026-11-27 12:00"))  # the schedule starts; then the machine is off
+
+    def next_newsletter(now: str) -> str:
+        out = runner.invoke(main, ["status", "--now", now]).stdout
+        return next(line for line in out.splitlines() if line.startswith("Next newsletter: "))
+
+    zone = "(daily at 08:00, Europe/Berlin; quiet hours 22:00-07:00 hold a catch-up until they end)."
+    assert next_newsletter("2026-11-28T12:00:00Z") == ("Next newsletter: due now, the slot of 2026-11-28 08:00 CET, "
+                                                       f"if articles are new since the last {zone}")
+    assert next_newsletter("2026-11-28T22:00:00Z") == ("Next newsletter: the catch-up for 2026-11-28 08:00 CET, held "
+                                                       f"by quiet hours until 2026-11-29 07:00 CET {zone}")
+
+
 def test_status_for_on_publish_and_an_issue_not_sent_yet(runner: CliRunner, site: Path) -> None:
     configure(site, schedule={"newsletter": "on publish"})
     subscribe(site, addresses(1))
@@ -540,7 +607,7 @@ def test_status_for_on_publish_and_an_issue_not_sent_yet(runner: CliRunner, site
     assert lines[1:5] == [
         f"Newsletter: last issue #1 “{FIRST_SUBJECT}” on 2026-11-28 13:00 CET: not sent yet.",
         "Not sent yet: #1 (syndicate send).",
-        "Next newsletter: on publish.",
+        "Next newsletter: on publish (one issue per new article).",
         "Subscribers: 1 active.",
     ]
 
@@ -562,26 +629,40 @@ def live_site(tmp_path: Path, port: int, emails: list[str]) -> Path:
 
 
 class Scheduler:
-    """``syndicate schedule`` in a child process, its log in a file."""
+    """``syndicate schedule`` in a child process, its log in a file (``clock``: a FakeClock it reads)."""
 
-    def __init__(self, site: Path) -> None:
+    def __init__(self, site: Path, *args: str, clock: FakeClock | None = None, tz: str | None = None) -> None:
         self.log_path = site.parent / "schedule.log"
+        env = clock.env if clock else dict(os.environ)
+        if tz:
+            env["TZ"] = tz  # the process's own local zone
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([*COMMAND, "schedule"], cwd=site, stdout=subprocess.DEVNULL, stderr=log)
+            self.process = subprocess.Popen([*COMMAND, "schedule", *args], cwd=site, stdout=subprocess.DEVNULL,
+                                            stderr=log, env=env)
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8")
 
-    def wait_for_log(self, text: str) -> None:
-        def found() -> bool:
+    def mark(self) -> int:
+        """Where the log ends now: ``wait_for_log(text, since=mark)`` looks only after it."""
+        return len(self.log())
+
+    def wait_for_log(self, text: str, since: int = 0, timeout: float = 30.0) -> str:
+        """Wait for ``text`` in the log (after ``since``); the log from ``since`` to the line with it."""
+        def found() -> str | None:
             if self.process.poll() is not None:
                 pytest.fail(f"syndicate schedule exited with {self.process.returncode}:\n{self.log()}")
-            return text in self.log()
-        wait_for(found, f"{text!r} in the log of syndicate schedule")
+            log = self.log()[since:]
+            at = log.find(text)
+            return log[:log.find("\n", at) + 1] if at >= 0 and log.find("\n", at) >= 0 else None
+        return wait_for(found, f"{text!r} in the log of syndicate schedule", timeout=timeout)
 
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=5)
+    def send(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def terminate(self, sig: int = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=30)
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -594,8 +675,8 @@ def scheduler() -> Any:
     """Start ``syndicate schedule`` with ``scheduler(site)``; it is killed at the end if still running."""
     started: list[Scheduler] = []
 
-    def start(site: Path) -> Scheduler:
-        started.append(Scheduler(site))
+    def start(site: Path, *args: str, clock: FakeClock | None = None, tz: str | None = None) -> Scheduler:
+        started.append(Scheduler(site, *args, clock=clock, tz=tz))
         return started[-1]
 
     yield start
@@ -603,7 +684,8 @@ def scheduler() -> Any:
         s.kill()
 
 
-STARTED = "syndicate schedule: feeds every 1s, newsletter on publish (Europe/Berlin); Ctrl-C or SIGTERM stops."
+STARTED = ("syndicate schedule: feeds every 1s, newsletter on publish (Europe/Berlin); Ctrl-C or SIGTERM stops, "
+           "SIGHUP reloads the settings.")
 
 
 @pytest.mark.slow
@@ -625,35 +707,48 @@ def test_schedule_publishes_a_new_article_to_the_feeds_and_subscribers_and_stops
 
     assert running.terminate() == 0
     log = running.log()
-    assert log.rstrip("\n").endswith(" syndicate schedule: stopped."), log
+    assert log.rstrip("\n").endswith(" syndicate schedule: stopped; nothing left to send."), log
     assert "issue #2 created (“Fresh news”)" in log
     assert "Traceback" not in log
     assert smtp.copies() == Counter({e: 2 for e in emails})  # nothing more went out
 
 
 @pytest.mark.slow
-def test_schedule_logs_a_failing_send_keeps_building_the_feeds_and_sends_once_the_server_is_up(
+def test_schedule_logs_a_failing_send_once_keeps_building_the_feeds_and_sends_once_the_server_is_up(
         tmp_path: Path, smtp: SmtpServer, scheduler: Any) -> None:
     emails = addresses(3)
     site = live_site(tmp_path, smtp.port, emails)  # the server is not started yet
-    running = scheduler(site)
+    clock = FakeClock(tmp_path)  # the real time; the test moves the monotonic clock on
+    running = scheduler(site, "--verbose", clock=clock)
     running.wait_for_log(STARTED)
-    running.wait_for_log("newsletter: failed after ")
-    log = running.log()
-    assert (f": cannot connect to the SMTP server 127.0.0.1:{smtp.port} (" in log
-            and "(will try again at the next tick)" in log), log
+    down = (f"newsletter: not sent: issue #1: cannot connect to the SMTP server 127.0.0.1:{smtp.port} "
+            f"({CONNECTION_REFUSED}). Check [delivery] host, port and security, and that the server is running.")
+    line = running.wait_for_log(down)
+    assert line.endswith(f"{down} (next try in 1 min, then less often, up to every hour; said again when it "
+                         "changes)\n"), line
+    assert " newsletter: issue #1 created (“First light”) in " in running.log()  # made, and said so
 
     rss = site / "output" / "feeds" / "rss.xml"
+    mark = running.mark()
     article(site, "2026-06-02-news.md", "Fresh news", "2026-06-02", content=str(tmp_path / "articles"))
     wait_for(lambda: rss.exists() and "<title>Fresh news</title>" in rss.read_text(encoding="utf-8"),
              "the new article in the feed while the SMTP server is down")
+    running.wait_for_log("newsletter: issue #2 created (“Fresh news”) in ", since=mark)
+    # The tries back off, 1 minute, then 2, then 4, and the same failure is not logged again (but with -v).
+    for waited, then in ((60, "2 min"), (120, "4 min")):
+        mark = running.mark()
+        clock.skip(waited)
+        running.wait_for_log(f"{down} (next try in {then})", since=mark)
+    assert running.log().count(f"{down} (next try in 1 min") == 1
     assert running.process.poll() is None
 
     smtp.start()
+    clock.skip(240)
     wait_for(lambda: smtp.copies() == Counter({e: 2 for e in emails}), "both issues at every subscriber")
+    running.wait_for_log("newsletter: sending works again, after 3 failed tries.")
     assert sorted(smtp.subjects(emails[0])) == ["First light", "Fresh news"]
     assert running.terminate() == 0
-    assert running.log().rstrip("\n").endswith(" syndicate schedule: stopped.")
+    assert running.log().rstrip("\n").endswith(" syndicate schedule: stopped; nothing left to send.")
     assert smtp.copies() == Counter({e: 2 for e in emails})
 
 

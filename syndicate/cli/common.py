@@ -44,7 +44,9 @@ class Group(click.Group):
 
 def parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime:
     if not value:
-        return datetime.now(timezone.utc).replace(microsecond=0)
+        from ..schedule import utc_now  # the clock (a test's, with SYNDICATE_TEST_CLOCK)
+
+        return utc_now()
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

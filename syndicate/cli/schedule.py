@@ -17,9 +17,10 @@ def run(obj: Context, quiet: bool) -> None:
     """Do what is due, once: for cron and systemd timers. Safe to run every minute.
 
     Rebuilds the feeds if anything changed (an article whose time has come too); if
-    the newsletter is due ([schedule] newsletter), makes the issue and sends it; goes on
-    with any send of the scheduler's that did not finish. Prints nothing when there
-    was nothing to do. If another run holds the lock, says so and exits 0.
+    the newsletter is due ([schedule] newsletter), makes the issue and sends it; sends an
+    issue set for a time that has come (send --at); goes on with any send of the
+    scheduler's that did not finish. Prints nothing when there was nothing to do. If
+    another run holds the lock, says so and exits 0.
     """
     from ..schedule import Busy, describe, run_once
 
@@ -30,6 +31,8 @@ def run(obj: Context, quiet: bool) -> None:
         if not quiet:
             click.echo(err.message)
         return
+    for warning in report.warnings:
+        click.echo(click.style("warning: ", fg="yellow") + warning, err=True)
     print_problems(report)
     for failure in report.failures:
         click.echo(click.style("Error: ", fg="red", bold=True) + failure, err=True)
@@ -41,27 +44,37 @@ def run(obj: Context, quiet: bool) -> None:
 
 
 @click.command()
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also log each pass that found nothing to do, and each repeated failure.")
 @click.pass_obj
-def schedule(obj: Context) -> None:
+def schedule(obj: Context, verbose: bool) -> None:
     """Run in the foreground and do the work on time, until stopped.
 
     Rebuilds the feeds every [schedule] feeds_every and sends the newsletter when
-    [schedule] newsletter says, in the site's time zone. Each job is logged with its
-    duration and outcome; a failing job is retried at its next tick. SIGTERM or
-    Ctrl-C stops it cleanly (the message being sent is finished first).
+    [schedule] newsletter says, in the site's time zone, and every issue set to go at a
+    time (send --at). Each job is logged with its duration and outcome; at the start and
+    after an hour with nothing to say, one line says what it watches and when the next
+    newsletter goes. A failing job is logged once and tried again after 1 minute, then
+    2, 4 ... up to every hour. SIGHUP reads the settings again (a broken file keeps the
+    ones in use); SIGTERM or Ctrl-C stops it cleanly (the message being sent is
+    finished first) and logs what is left to send.
     """
     import logging
     import signal
     import threading
 
+    from ..config import load_config
     from ..schedule import run_schedule
 
     config = obj.config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
-    stop = threading.Event()
+    if verbose:
+        logging.getLogger("syndicate").setLevel(logging.DEBUG)
+    stop, reload = threading.Event(), threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run_schedule(config, stop=stop)
+    signal.signal(signal.SIGHUP, lambda *_: reload.set())
+    run_schedule(config, stop=stop, reload=reload, load=lambda: load_config(obj.config_path))
 
 
 @click.command()

@@ -11,6 +11,7 @@ import click
 from .common import Context, ProgressBar, plural
 
 if TYPE_CHECKING:
+    from ..config import Config
     from ..delivery import DeliveryReport
 
 
@@ -24,11 +25,21 @@ if TYPE_CHECKING:
 @click.option("--retry-failed", is_flag=True,
               help="Also try again the messages that failed because the server kept deferring them (4xx) "
                    "[delivery] max_attempts times. Messages it refused (5xx) are never sent again.")
+@click.option("--at", "at", metavar="WHEN",
+              help="Do not send now: set the issue to go at WHEN, \"2026-12-02 08:00\" (the site's time zone) or "
+                   "with an offset (\"…+01:00\"). 'syndicate run' or 'schedule' sends it then.")
+@click.option("--list", "list_", is_flag=True, help="Show the issues set to go at a time.")
+@click.option("--cancel", type=int, metavar="ISSUE", help="Take ISSUE off the schedule (it then waits for "
+                                                           "'syndicate send ISSUE').")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.pass_obj
 def send(obj: Context, issue: int | None, test_address: str | None, dry_run: bool, include_new: bool,
-         retry_failed: bool, quiet: bool) -> None:
+         retry_failed: bool, at: str | None, list_: bool, cancel: int | None, quiet: bool) -> None:
     """Send an issue (the newest by default) to every active subscriber.
+
+    With --at, the issue is not sent now but at that time, by 'syndicate run' or
+    'syndicate schedule' (a machine that was off then sends it at its first pass after);
+    without ISSUE, 'syndicate send' leaves an issue set for later alone.
 
     In [newsletter] mode = "per_article", every issue not sent yet is sent, oldest
     first (one 'syndicate newsletter' can make several).
@@ -43,8 +54,16 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
     """
     from ..delivery import SendBusy, deliver_issue, issues_to_send, send_test
     from ..delivery import dry_run as plan_send
+    from ..schedule import utc_now
 
     config = obj.config
+    chosen = [name for name, value in (("--at", at), ("--list", list_), ("--cancel", cancel is not None),
+                                       ("--test", test_address), ("--dry-run", dry_run)) if value]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{chosen[0]} and {chosen[1]} cannot be given together.")
+    if at is not None or list_ or cancel is not None:
+        _schedule(config, issue, at, list_, cancel, quiet)
+        return
     where = (f"SMTP {config.delivery.host}:{config.delivery.port}" if config.delivery.transport == "smtp"
              else f"{os.path.relpath(config.output_dir / 'outbox')}/")
     if test_address:
@@ -58,7 +77,7 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
         reply = send_test(config, test_address, issue_number=issue)
         click.echo(f"Sent a test copy to {test_address} via {where}: {reply}")
         return
-    numbers = issues_to_send(config, issue)
+    numbers = issues_to_send(config, issue, now=utc_now())
     if dry_run:
         for number in numbers:
             chosen, pending, sent = plan_send(config, issue_number=number, include_new=include_new)
@@ -89,6 +108,36 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
     sys.exit(exit_code)
 
 
+def _schedule(config: Config, issue: int | None, at: str | None, list_: bool, cancel: int | None,
+              quiet: bool) -> None:
+    """--at, --list, --cancel: the issues set to go at a time."""
+    from ..schedule import cancel_send_time, local_time, parse_send_time, send_time_lines, set_send_time, utc_now
+
+    now = utc_now()
+    if list_:
+        for line in send_time_lines(config, now=now):
+            click.echo(line)
+        return
+    if cancel is not None:
+        if issue is not None:
+            raise click.UsageError("--cancel takes the issue's number itself: syndicate send --cancel ISSUE")
+        chosen, was = cancel_send_time(config, cancel)
+        click.echo(f"Issue #{chosen.number} no longer goes at {local_time(config, was)}; it waits for: "
+                   f"syndicate send {chosen.number}")
+        return
+    assert at is not None
+    try:
+        when = parse_send_time(at, config.tz, config.site.timezone)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="'--at'") from None
+    chosen, before = set_send_time(config, issue, when, now=now)
+    if not quiet:
+        moved = f" (it was set for {local_time(config, before)})" if before and before != when else ""
+        click.echo(f"Issue #{chosen.number} “{chosen.subject}” goes at {local_time(config, when)}{moved}: the first "
+                   "'syndicate run' or 'syndicate schedule' pass from then sends it. 'syndicate send --list' shows "
+                   "what is set; --cancel takes it off.")
+
+
 def _summary(report: DeliveryReport, where: str) -> str:
     parts = [f"{report.sent} sent", f"{report.deferred} deferred", f"{report.failed} failed",
              f"{report.skipped} skipped"]
@@ -99,6 +148,7 @@ def _summary(report: DeliveryReport, where: str) -> str:
             + (" Deferred messages are retried by the next 'syndicate send'." if report.deferred else "")
             + (f" {plural(report.retryable, 'message')} failed after [delivery] max_attempts deferrals "
                "(4xx): 'syndicate send --retry-failed' tries them again." if report.retryable else "")
-            + (" Stopped before the end; run 'syndicate send' again to resume." if report.interrupted else "")
+            + (f" Stopped before the end{f', {report.left} still queued' if report.left else ''}; run "
+               "'syndicate send' again to resume." if report.interrupted else "")
             + (f" {plural(report.not_included, 'subscriber')} joined after this issue was sent: "
                "--include-new sends it to them too." if report.not_included else ""))

@@ -52,6 +52,7 @@ class DeliveryReport:
     already_sent: int = 0  # by earlier runs
     not_included: int = 0  # active subscribers who joined after the send began
     retryable: int = 0  # failed after max_attempts deferrals, when the run ended: --retry-failed tries them
+    left: int = 0  # still queued (not tried yet) when the run ended: stopped, or the server went away
     seconds: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
@@ -73,18 +74,30 @@ def pick_issue(store: Store, number: int | None) -> Issue:
     raise CannotStartError(f"there is no issue #{number}; the issues are #1 to #{issues[-1].number}.")
 
 
-def issues_to_send(config: Config, number: int | None = None) -> list[int]:
+def issues_to_send(config: Config, number: int | None = None, *, now: datetime | None = None) -> list[int]:
     """What ``syndicate send`` sends: issue ``number``; without one, the newest issue, or in
     ``per_article`` mode every issue whose send is not finished, oldest first (one
-    `newsletter` run can make several), else the newest.
+    `newsletter` run can make several), else the newest. Without ``number``, an issue set to go
+    at a later time (``send --at``) is left for then.
 
-    :raises CannotStartError: there is no issue yet, or no issue ``number``.
+    :raises CannotStartError: there is no issue yet, or no issue ``number``; or every issue it
+        would send is set to go later.
     """
+    now = now or utc_now()
     with Store(config.state_path) as store:
         newest = pick_issue(store, number).number
-        if number is None and config.newsletter.mode == "per_article":
-            return store.unsent_issues() or [newest]
-    return [newest]
+        if number is not None:
+            return [number]
+        numbers = (store.unsent_issues() or [newest]) if config.per_article else [newest]
+        later = {n: at for n in numbers if (at := store.send_at(n)) is not None and at > now
+                 and not store.send_started(n)}
+    if later and len(later) == len(numbers):
+        first = min(later)
+        when = later[first].astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z")
+        raise CannotStartError(f"issue #{first} is set to go at {when}" + (f" (and {len(later) - 1} more later)"
+                               if len(later) > 1 else "") + f"; nothing sent now. To send it now: syndicate send "
+                               f"{first}; to take it off the schedule: syndicate send --cancel {first}")
+    return [n for n in numbers if n not in later]
 
 
 class RateLimiter:
@@ -209,7 +222,8 @@ def _deliver(store: Store, issue: Issue, lease: SendLease, report: DeliveryRepor
         for transport in opened:
             transport.close()
     report.interrupted = report.interrupted or stop.is_set()
-    report.deferred = store.delivery_counts(issue.number).get("deferred", 0)
+    counts = store.delivery_counts(issue.number)
+    report.deferred, report.left = counts.get("deferred", 0), counts.get("queued", 0)
 
 
 class _Sender:

@@ -37,8 +37,8 @@ def plan_issues(
     New articles are the published ones no issue has covered, whatever their date
     (an old post added today was never sent); an article whose content hash is in
     ``covered_digests`` is a covered one renamed, and is not new. ``digest`` puts the newest
-    ``max_articles`` in one issue (the rest wait for the next); ``per_article`` makes
-    one issue per article, oldest first. The backlog found by the very first issue is
+    ``max_articles`` in one issue (the rest wait for the next); ``per_article`` (and "on publish")
+    makes one issue per article, oldest first. The backlog found by the very first issue is
     not mailed: it takes the newest articles and the older ones are marked covered.
     ``since`` marks everything dated before it covered instead.
     """
@@ -49,9 +49,9 @@ def plan_issues(
         backlog = [a for a in new if a.date < since]
         new = [a for a in new if a.date >= since]
     elif first:
-        keep = settings.max_articles if settings.mode == "digest" else 1
+        keep = 1 if config.per_article else settings.max_articles
         new, backlog = new[:keep], new[keep:]
-    if settings.mode == "digest":
+    if not config.per_article:
         plans = [IssuePlan(next_number, now, tuple(new[: settings.max_articles]))] if new else []
     else:
         plans = [IssuePlan(next_number + i, now, (a,)) for i, a in enumerate(reversed(new))]

@@ -6,7 +6,8 @@ from datetime import datetime
 
 from ..config import Config
 from ..state import Store
-from .due import next_slot, parse_cadence
+from .due import clock_ahead, decide, latest_slot, parse_cadence, parse_interval, parse_quiet_hours, upcoming_slot
+from .run import clock_warning, local_time
 
 
 def status_lines(config: Config, *, now: datetime) -> list[str]:
@@ -42,18 +43,46 @@ def status_lines(config: Config, *, now: datetime) -> list[str]:
         if unsent:
             how = ")."
             if len(unsent) > 1:
-                how = (" sends them, oldest first)." if config.newsletter.mode == "per_article"
+                how = (" sends them, oldest first)." if config.per_article
                        else " ISSUE sends one; without ISSUE, the newest).")
             lines.append(f"Not sent yet: {', '.join(f'#{n}' for n in unsent)} (syndicate send{how}")
+        lines.append(f"Next newsletter: {next_newsletter(config, now, store)}.")
+        last = store.get("schedule.last_slot")
         cadence = parse_cadence(config.schedule.newsletter)
-        if cadence.timed:
-            upcoming = next_slot(now, cadence, tz)
-            lines.append(f"Next newsletter: {local(upcoming)} ({cadence}, {config.site.timezone}).")
-        else:
-            lines.append(f"Next newsletter: {cadence}" + (" (syndicate newsletter, then syndicate send)."
-                                                         if cadence.kind == "manual" else "."))
+        stored = datetime.fromisoformat(last) if last else None
+        if cadence.timed and stored is not None and clock_ahead(now, stored):
+            reset = decide(now, stored, cadence, tz).reset
+            lines.append("Clock: " + clock_warning(config, now, stored, reset=reset))
+        scheduled = store.scheduled_sends()
+        if scheduled:
+            lines.append("Scheduled: " + ", ".join(f"#{n} at {local(at)}" + (" (sending)" if begun else "")
+                                                   for n, _, at, begun in scheduled) + ".")
         counts = store.subscriber_counts()
         lines.append("Subscribers: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none") + ".")
         ran = store.get("run.at")
         lines.append(f"Last run: {local(ran)}; feeds every {config.schedule.feeds_every}.")
     return lines
+
+
+def next_newsletter(config: Config, now: datetime, store: Store) -> str:
+    """When the next newsletter goes, as ``status`` and the scheduler's log say it: the slot the next
+    pass will serve (the stored one counted as a pass counts it), or the cadence, with quiet hours."""
+    cadence = parse_cadence(config.schedule.newsletter)
+    quiet = parse_quiet_hours(config.schedule.quiet_hours)
+    held = f"; quiet hours {quiet} hold a catch-up until they end" if quiet else ""
+    if cadence.timed:
+        last = store.get("schedule.last_slot")
+        stored = datetime.fromisoformat(last) if last else None
+        decision = decide(now, stored, cadence, config.tz, catch_up=config.schedule.catch_up,
+                          grace=parse_interval(config.schedule.catch_up_within), quiet=quiet)
+        upcoming = upcoming_slot(now, stored, cadence, config.tz)
+        when = local_time(config, upcoming) if upcoming else "none"
+        if decision.serve is not None:  # missed (the machine was off), or just come: the next pass's
+            when = f"due now, the slot of {local_time(config, decision.serve)}, if articles are new since the last"
+        elif decision.held_until is not None:
+            when = (f"the catch-up for {local_time(config, latest_slot(now, cadence, config.tz) or now)}, held by "
+                    f"quiet hours until {local_time(config, decision.held_until)}")
+        return f"{when} ({cadence}, {config.site.timezone}{held})"
+    if cadence.kind == "on publish":
+        return "on publish (one issue per new article" + (f"; none in quiet hours, {quiet}" if quiet else "") + ")"
+    return "manual (syndicate newsletter, then syndicate send)"

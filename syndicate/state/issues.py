@@ -11,6 +11,11 @@ from .database import Database
 from .records import Issue
 
 
+#: An issue (``i``) whose send is not finished: never begun, or rows still to go.
+_UNFINISHED = ("(i.send_started_at IS NULL OR EXISTS (SELECT 1 FROM delivery d WHERE d.issue_number = i.number "
+               "AND d.status IN ('queued', 'deferred')))")
+
+
 class IssueRecords(Database):
     """Issues and the articles they cover (mixed into :class:`~syndicate.state.Store`)."""
 
@@ -61,10 +66,38 @@ class IssueRecords(Database):
         """Issues whose send is not finished (never begun, or rows still to go), oldest first;
         with ``auto_only``, only those the scheduler made (and so sends)."""
         rows = self.db.execute(
-            "SELECT number FROM issue i WHERE (auto_send = 1 OR NOT ?) AND (send_started_at IS NULL OR EXISTS "
-            "(SELECT 1 FROM delivery d WHERE d.issue_number = i.number AND d.status IN ('queued', 'deferred')))"
-            " ORDER BY number", (auto_only,))
+            f"SELECT number FROM issue i WHERE (auto_send = 1 OR NOT ?) AND {_UNFINISHED} ORDER BY number",
+            (auto_only,))
         return [row[0] for row in rows]
+
+    def scheduler_sends(self) -> list[tuple[int, datetime | None, bool]]:
+        """The sends ``run`` and ``schedule`` do, oldest issue first: (number, the time set with
+        ``send --at`` or None, whether the send has begun) of every issue they made or that has a
+        time set, whose send is not finished."""
+        rows = self.db.execute(
+            f"SELECT number, send_at, send_started_at IS NOT NULL FROM issue i WHERE (auto_send = 1 OR send_at IS "
+            f"NOT NULL) AND {_UNFINISHED} ORDER BY number")
+        return [(n, datetime.fromisoformat(at) if at else None, bool(started)) for n, at, started in rows]
+
+    def send_at(self, number: int) -> datetime | None:
+        """The time issue ``number`` is set to be sent at, if any."""
+        row = self.db.execute("SELECT send_at FROM issue WHERE number = ?", (number,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def set_send_at(self, number: int, at: datetime | None) -> None:
+        """Set the time issue ``number`` goes at; None takes it off the schedule, and out of the
+        scheduler's hands altogether (it waits for ``syndicate send``)."""
+        if at is None:
+            self.db.execute("UPDATE issue SET send_at = NULL, auto_send = 0 WHERE number = ?", (number,))
+        else:
+            self.db.execute("UPDATE issue SET send_at = ? WHERE number = ?", (at.isoformat(), number))
+
+    def scheduled_sends(self) -> list[tuple[int, str, datetime, bool]]:
+        """(number, subject, time, begun) of every issue set to go at a time whose send is not finished."""
+        rows = self.db.execute(
+            f"SELECT number, subject, send_at, send_started_at IS NOT NULL FROM issue i WHERE send_at IS NOT NULL "
+            f"AND {_UNFINISHED} ORDER BY send_at, number")
+        return [(n, subject, datetime.fromisoformat(at), bool(begun)) for n, subject, at, begun in rows]
 
     def cover(self, article_ids: Iterable[str], now: datetime) -> None:
         """Mark articles covered without an issue: the backlog the first issue leaves out."""

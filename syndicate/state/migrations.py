@@ -139,6 +139,11 @@ MIGRATIONS = [
     CREATE TABLE entry (id TEXT PRIMARY KEY, key TEXT NOT NULL, rss BLOB NOT NULL, atom BLOB NOT NULL,
                         json BLOB NOT NULL);
     """,
+    # 10: the time an issue is to be sent at (`syndicate send --at`, UTC): `run` and `schedule`
+    # send it then, or at their first pass after it.
+    """
+    ALTER TABLE issue ADD COLUMN send_at TEXT;
+    """,
 ]
 
 
