@@ -620,7 +620,8 @@ def _sources(value: Any, name: str, text: str, problems: list[str]) -> tuple[Sou
     from .sources.polite import parse_duration
 
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        problems.append(f"{_where(name, text, 'sources', None)}: 'sources' must be tables, each written "
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if re.match(r"\s*sources\s*=", row)), None)
+        problems.append(f"{name}{f', line {line}' if line else ''}: 'sources' must be tables, each written "
                         "[[sources]] with a url = \"…\" under it.")
         return ()
     known = {f.name: f for f in dataclasses.fields(SourceConfig)}
