@@ -779,4 +779,7 @@ def config_file_text(values: dict[tuple[str, str], Any] | None = None) -> str:
             section = sect
         out += [f"# {line}" for line in textwrap.wrap(doc, 86)]
         out.append(f"{key} = {toml_value(values.get((sect, key), default))}  # default: {toml_value(default)}")
+    out += ["", "# The feeds of other sites the newsletter follows (README: Sources): one table each, added by",
+            "# 'syndicate sources add URL' or 'syndicate sources import FILE.opml', or written by hand:",
+            "# [[sources]]", '# url = "https://example.org/feed.xml"', '# name = "Example"', '# tags = ["news"]']
     return "\n".join(out) + "\n"

@@ -13,6 +13,8 @@ fetch was a conditional GET answered 304. Behaviours:
 ``gzip-bomb N``      ``Content-Encoding: gzip``: N zero bytes gzipped (a thousandth the size)
 ``redirect-loop``    /x → /x-again → /x, with 302s
 ``redirect TARGET``  a 301 to TARGET (a path on this server)
+``cut-short``        a Content-Length twice the body's, then the connection closed after the body
+``declare N``        a Content-Length of N, and the body as it is (a client that trusts the length reads nothing)
 
 A route with an ``ETag`` or ``Last-Modified`` header answers 304 to a request that sends it back.
 """
@@ -175,6 +177,14 @@ class FeedServer:
                     left -= len(block)
             except OSError:
                 pass
+            return
+        if kind in ("cut-short", "declare"):
+            handler.send_response(status)
+            for name, value in route.headers:
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", arg or str(2 * len(route.body)))
+            handler.end_headers()
+            handler.wfile.write(route.body)
             return
         if kind == "gzip-bomb":
             size = int(arg)

@@ -303,3 +303,37 @@ def test_the_first_fetch_after_a_day_of_the_clock_is_dated_as_the_state_says(sit
     _, content, _ = fetch_now(config, later)
     assert [(a.title, a.date) for a in content.newsletter] == [("Fresh", later)]
     assert content.newsletter[0].date.tzinfo == timezone.utc
+
+
+def test_a_digest_takes_at_most_max_from_sources_and_the_first_issue_sets_the_older_ones_aside(
+        site: Path, feeds: FeedServer) -> None:
+    feeds.add("/feed", RSS, content_type="application/rss+xml")
+    config = with_sources(site, {"url": feeds.url("/feed"), "name": "Harbour News"})
+    text = (site / "syndicate.toml").read_text() + "\n[newsletter]\nmax_from_sources = 2\n"
+    (site / "syndicate.toml").write_text(text)
+    config = load_config(site / "syndicate.toml")
+    build_site(config, now=NOW)
+    [issue] = make_newsletter(config, now=NOW).created
+    titles = [t for t in ("Ferry timetable for the winter", "New pier lights", "Fish market moves") if t in issue.html]
+    assert titles == ["Ferry timetable for the winter", "New pier lights"]
+    with Store(config.state_path) as store:
+        covered = store.covered_ids()
+    assert sum(":sources/" in i for i in covered) == 3  # the third set aside by the first issue
+
+
+def test_check_uses_the_stored_entries_and_fetches_nothing(site: Path, feeds: FeedServer, runner) -> None:  # noqa: ANN001
+    from syndicate.cli import main
+    from syndicate.feeds.build import check_site
+
+    feeds.add("/feed", RSS, content_type="application/rss+xml")
+    feeds.add("/bad", "oops", status=500)
+    config = with_sources(site, {"url": feeds.url("/feed"), "name": "Harbour News", "republish": True},
+                          {"url": feeds.url("/bad"), "name": "Bad"})
+    built = runner.invoke(main, ["build", "--now", "2026-11-28T12:00:00Z"])
+    assert built.exit_code == 0, built.output
+    assert built.stdout.endswith("; 3 entries from 2 sources (2 fetched: 0 not modified, 1 failed); 1 problem.\n")
+    assert built.stderr == f"warning: source 'Bad' ({feeds.url('/bad')}): answered 500 Internal Server Error.\n"
+    asked = len(feeds.log)
+    report = check_site(config, now=NOW + timedelta(days=1))
+    assert (report.source_entries, [p.path for p in report.problems]) == (3, [f"source 'Bad' ({feeds.url('/bad')})"])
+    assert len(feeds.log) == asked

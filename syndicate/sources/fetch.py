@@ -298,6 +298,8 @@ def _read_body(response: http.client.HTTPResponse, limit: int, deadline: _Deadli
                     if len(out) > limit:
                         raise FetchError(too_big)
                     chunk = decoder.unconsumed_tail
+        if response.length:  # the connection closed before the Content-Length it announced
+            raise http.client.IncompleteRead(bytes(out), response.length)
         if decoder is not None:
             out += decoder.flush()
     except TimeoutError as err:

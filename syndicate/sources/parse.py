@@ -81,6 +81,7 @@ def make_entry(*, own_id: str, link: str, title: str, published: datetime | None
     """One entry from what its feed gave: ``content`` is HTML (plain text with ``text``), ``summary``
     HTML or empty (then it is made from the content); both are sanitized here."""
     base = link or base
+    raw = f"{title}\0{content}\0{summary}"  # what a hash identity is made of: the feed's own text
     if text:
         content = "".join(f"<p>{htmllib.escape(p.strip(), quote=False)}</p>\n"
                           for p in content.split("\n\n") if p.strip())
@@ -94,7 +95,7 @@ def make_entry(*, own_id: str, link: str, title: str, published: datetime | None
     elif link:
         id_, kind = link, "link"
     else:
-        id_, kind = "sha256:" + hashlib.sha256(f"{title}\0{body}".encode()).hexdigest(), "hash"
+        id_, kind = "sha256:" + hashlib.sha256(raw.encode()).hexdigest(), "hash"
     return RemoteEntry(id_, kind, title, link, published, updated, body, brief, authors)
 
 

@@ -46,13 +46,16 @@ class SourceRecords(Database):
             f"SET {', '.join(f'{n} = excluded.{n}' for n in names[1:])}",
             [values[n] for n in names])
 
-    def source_entries(self, url: str, *, taken_only: bool = False) -> list[SourceEntry]:
-        """The entries of one source, first seen first (then by key, so the order never varies)."""
+    def source_entries(self, url: str, *, taken_only: bool = False, newest: int | None = None) -> list[SourceEntry]:
+        """The entries of one source, first seen first (then by key, so the order never varies);
+        with ``newest``, only that many of the last seen first (what a build reads stays bounded
+        however long a source has been followed)."""
         rows = self.db.execute(
             "SELECT key, source_url, article_id, first_seen, taken, data FROM source_entry WHERE source_url = ? "
-            "AND (taken = 1 OR NOT ?) ORDER BY first_seen, key", (url, taken_only))
+            "AND (taken = 1 OR NOT ?) ORDER BY first_seen DESC, key DESC LIMIT ?",
+            (url, taken_only, -1 if newest is None else newest)).fetchall()
         return [SourceEntry(key, source, article_id, datetime.fromisoformat(first), bool(taken), data)
-                for key, source, article_id, first, taken, data in rows]
+                for key, source, article_id, first, taken, data in reversed(rows)]
 
     def record_source_entries(self, entries: Iterable[SourceEntry], now: datetime) -> None:
         """Insert new entries; for known ones (by key), update ``taken`` and ``data`` only: the
