@@ -18,7 +18,7 @@ import re
 import textwrap
 import tomllib
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from email.utils import formataddr
 from pathlib import Path
@@ -101,6 +101,8 @@ class NewsletterConfig:
     postal_address: str = _key("", "Your postal address, shown in every email's footer (CAN-SPAM asks for one).")
     sender: str = _key("",
                        "The From address, `Name <address>` (empty: the site title at `newsletter@` the site's domain).")
+    max_from_sources: int = _key(10, "Most entries of `[[sources]]` in one digest issue, under \"What's new from the "
+                                     "sites you follow\" (the newest; the rest wait for the next issue).")
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,37 @@ class ServerConfig:
     subscribe_rate: int = _key(10, "Subscribe requests allowed per client address per hour.")
 
 
+@dataclass(frozen=True)
+class FetchConfig:
+    every: str = _key("1h", "Least time between two fetches of one `[[sources]]` feed: \"30m\", \"1h\", \"1d\". A "
+                            "longer `Cache-Control: max-age` or `Retry-After` from its server is honoured (up to 7 days).")
+    timeout: float = _key(20, "Seconds one whole fetch may take (connecting, redirects, the body): a server that "
+                              "trickles its answer is cut off then.")
+    max_bytes: int = _key(5_000_000, "Largest feed read, in bytes (after gzip): a larger answer is cut off and reported.")
+    max_redirects: int = _key(5, "Redirects followed in one fetch; a loop is reported as one.")
+    max_age: str = _key("7d", "A source's entries dated longer ago than this when first seen are left out (\"30d\"; "
+                              "\"0\": none are), so that adding a source does not mail its archive.")
+    user_agent: str = _key("", "The User-Agent sent (empty: `syndicate/<version> (+<base_url>)`, so that a site's "
+                               "owner can tell who fetches).")
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One ``[[sources]]`` table: a feed of another site that the newsletter (and, with
+    ``republish``, the feeds) take entries from. Its ``url`` is its identity."""
+
+    url: str = _key("", "The feed's address (RSS, Atom or JSON Feed), http or https. Required; a source is known by "
+                        "it.")
+    name: str = _key("", "The name readers see it by, in the newsletter and the feeds (empty: the URL's host name).")
+    tags: tuple[str, ...] = _key((), "Tags given to every entry of it (in the feeds, with `republish`).")
+    full_content: bool = _key(False, "Keep each entry's whole content; `false` keeps its summary and a \"Read on "
+                                     "<name>\" link.")
+    max_age: str = _key("", "As `[fetch] max_age`, for this source (empty: that one).")
+    every: str = _key("", "As `[fetch] every`, for this source (empty: that one).")
+    republish: bool = _key(False, "Also put its entries in the site's own feeds, each crediting and linking the "
+                                  "original (ask its author first). `false`: the newsletter only.")
+
+
 SECTIONS: dict[str, type] = {
     "site": SiteConfig,
     "content": ContentConfig,
@@ -154,6 +187,7 @@ SECTIONS: dict[str, type] = {
     "delivery": DeliveryConfig,
     "schedule": ScheduleConfig,
     "server": ServerConfig,
+    "fetch": FetchConfig,
 }
 
 
@@ -172,6 +206,8 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     server: ServerConfig = field(default_factory=ServerConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    sources: tuple[SourceConfig, ...] = ()
 
     @property
     def templates_dir(self) -> Path | None:
@@ -266,8 +302,12 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
     name = str(source) if source else "config"
     problems: list[str] = []
     sections: dict[str, Any] = {}
+    sources: tuple[SourceConfig, ...] = ()
     for section, value in data.items():
         where = _where(name, text, section, None)
+        if section == "sources":
+            sources = _sources(value, name, text, problems)
+            continue
         if section not in SECTIONS:
             problems.append(f"{where}: unknown section [{section}].{_suggest(section, SECTIONS)}")
             continue
@@ -287,10 +327,11 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
                     name, text, problems)
         _check_sender(sections.get("newsletter") or NewsletterConfig(), name, text, problems)
         _check_paths(source.parent if source else Path("."), sections, name, text, problems)
+        _check_fetch(sections.get("fetch") or FetchConfig(), name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
-    return Config(root=root, source=source, **sections)
+    return Config(root=root, source=source, sources=sources, **sections)
 
 
 def _section(cls: type, section: str, values: dict[str, Any], name: str, text: str,
@@ -443,6 +484,10 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("server", "cache_max_age"): (0, 31_536_000),
     ("server", "token_ttl_days"): (1, 365),
     ("server", "subscribe_rate"): (1, 1_000_000),
+    ("newsletter", "max_from_sources"): (0, 1000),
+    ("fetch", "timeout"): (1, 600),
+    ("fetch", "max_bytes"): (10_000, 1_000_000_000),
+    ("fetch", "max_redirects"): (0, 20),
 }
 
 
@@ -563,6 +608,132 @@ def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: li
             problems.append(f"{_where(name, text, 'schedule', key)}: 'schedule.{key}': {err}")
 
 
+def _check_fetch(fetch: FetchConfig, name: str, text: str, problems: list[str]) -> None:
+    from .sources.polite import parse_duration
+
+    for key, zero in (("every", False), ("max_age", True)):
+        try:
+            wait = parse_duration(getattr(fetch, key), allow_zero=zero)
+        except ValueError as err:
+            problems.append(f"{_where(name, text, 'fetch', key)}: 'fetch.{key}': {err}")
+            continue
+        if key == "every" and wait < MIN_EVERY:
+            problems.append(f"{_where(name, text, 'fetch', key)}: 'fetch.every' is {fetch.every!r}; fetch a "
+                            "feed at most once a minute (\"1m\"), to be polite to its server.")
+    if any(not c.isprintable() for c in fetch.user_agent):
+        problems.append(f"{_where(name, text, 'fetch', 'user_agent')}: 'fetch.user_agent' holds a line break or a "
+                        f"control character ({fetch.user_agent!r}); write it on one line.")
+
+
+#: The shortest interval between two fetches of one feed.
+MIN_EVERY = timedelta(minutes=1)
+
+
+def _sources(value: Any, name: str, text: str, problems: list[str]) -> tuple[SourceConfig, ...]:
+    """``[[sources]]``: each table checked (url, name, tags, the durations), names and URLs unique."""
+    from .sources.polite import parse_duration
+
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if re.match(r"\s*sources\s*=", row)), None)
+        problems.append(f"{name}{f', line {line}' if line else ''}: 'sources' must be tables, each written "
+                        "[[sources]] with a url = \"…\" under it.")
+        return ()
+    known = {f.name: f for f in dataclasses.fields(SourceConfig)}
+    found: list[SourceConfig] = []
+    by_url: dict[str, int] = {}
+    by_name: dict[str, int] = {}
+    for n, table in enumerate(value, 1):
+        def where(key: str | None, n: int = n) -> str:
+            return _source_where(name, text, n, key)
+        bad = len(problems)
+        kwargs: dict[str, Any] = {}
+        for key, item in table.items():
+            if key not in known:
+                problems.append(f"{where(key)}: unknown key '{key}' in [[sources]] number {n}."
+                                f"{_suggest(key, known)}")
+            elif key == "tags":
+                if isinstance(item, str):
+                    item = [t for t in (p.strip() for p in item.split(",")) if t]
+                if not isinstance(item, list) or not all(isinstance(t, str) and t.strip() for t in item):
+                    problems.append(f"{where(key)}: 'tags' must be a list of tags, like [\"news\", \"harbour\"], "
+                                    f"not {item!r}.")
+                else:
+                    kwargs[key] = tuple(t.strip() for t in item)
+            elif not _is_type(item, known[key].type):
+                problems.append(f"{where(key)}: '{key}' of [[sources]] number {n} must be "
+                                f"{_TYPE_WORDS[known[key].type]}, not {item!r}.")
+            else:
+                kwargs[key] = item.strip() if isinstance(item, str) else item
+        url = kwargs.get("url", "")
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 - raises for a port that is not a number
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            valid = False
+        if "url" not in table:
+            problems.append(f"{where(None)}: [[sources]] number {n} has no url. Give the feed's address: "
+                            "url = \"https://example.org/feed.xml\".")
+        elif "url" in kwargs and (not valid or any(not c.isprintable() or c.isspace() for c in url)):
+            problems.append(f"{where('url')}: 'url' of [[sources]] number {n} is {url!r}, not an http(s) address. "
+                            "Write it like 'https://example.org/feed.xml'.")
+        source_name = kwargs.get("name") or (parts.hostname or "" if valid else "")
+        if any(not c.isprintable() for c in source_name):
+            problems.append(f"{where('name')}: 'name' of [[sources]] number {n} holds a line break or a control "
+                            f"character ({source_name!r}); write it on one line.")
+        for key, zero in (("every", False), ("max_age", True)):
+            if kwargs.get(key):
+                try:
+                    wait = parse_duration(kwargs[key], allow_zero=zero)
+                except ValueError as err:
+                    problems.append(f"{where(key)}: '{key}' of [[sources]] number {n}: {err}")
+                    continue
+                if key == "every" and wait < MIN_EVERY:
+                    problems.append(f"{where(key)}: 'every' of [[sources]] number {n} is {kwargs[key]!r}; fetch "
+                                    "a feed at most once a minute (\"1m\"), to be polite to its server.")
+        if len(problems) > bad:
+            continue
+        key = source_key(url)
+        if key in by_url:
+            problems.append(f"{where('url')}: [[sources]] number {n} has the url of number {by_url[key]} "
+                            f"({url}). Keep one of them.")
+            continue
+        if source_name.casefold() in by_name:
+            problems.append(f"{where('name')}: [[sources]] number {n} has the name of number "
+                            f"{by_name[source_name.casefold()]} ({source_name!r}). Give each source a name of its "
+                            "own.")
+            continue
+        by_url[key], by_name[source_name.casefold()] = n, n
+        found.append(SourceConfig(**{**kwargs, "name": source_name}))
+    return tuple(found)
+
+
+def source_key(url: str) -> str:
+    """A source's URL as it identifies the source: scheme and host in lower case, no fragment, so
+    that 'HTTPS://Example.org/feed' and 'https://example.org/feed' are one source."""
+    parts = urlsplit(url.strip())
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower(), fragment="").geturl()
+
+
+def _source_where(name: str, text: str, number: int, key: str | None) -> str:
+    """``file, line N`` of the ``number``-th ``[[sources]]`` table, or of ``key`` in it."""
+    if not text:
+        return name
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if re.match(r"\s*\[\[\s*sources\s*\]\]", line)]
+    if len(starts) < number:
+        return name
+    start = starts[number - 1]
+    if key is None:
+        return f"{name}, line {start + 1}"
+    for i in range(start + 1, len(lines)):
+        if re.match(r"\s*\[", lines[i]):
+            break
+        if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
+            return f"{name}, line {i + 1}"
+    return f"{name}, line {start + 1}"
+
+
 def _where(name: str, text: str, section: str, key: str | None) -> str:
     """``file, line N`` for a key, found in the raw text (tomllib gives no positions)."""
     if not text:
@@ -622,4 +793,7 @@ def config_file_text(values: dict[tuple[str, str], Any] | None = None) -> str:
             section = sect
         out += [f"# {line}" for line in textwrap.wrap(doc, 86)]
         out.append(f"{key} = {toml_value(values.get((sect, key), default))}  # default: {toml_value(default)}")
+    out += ["", "# The feeds of other sites the newsletter follows (README: Sources): one table each, added by",
+            "# 'syndicate sources add URL' or 'syndicate sources import FILE.opml', or written by hand:",
+            "# [[sources]]", '# url = "https://example.org/feed.xml"', '# name = "Example"', '# tags = ["news"]']
     return "\n".join(out) + "\n"

@@ -8,7 +8,8 @@
      ├── TemplateError        a template has a syntax error or uses an unknown variable
      ├── DeliveryError        a message could not be sent (see ``permanent`` and ``fatal``)
      ├── StoreError           the state database cannot be opened or written
-     ├── CannotStartError     what the command needs is not there (no content folder, no issue, a busy port)
+     ├── FetchError           a [[sources]] feed could not be fetched or read; collected as a Problem naming it
+ ├── CannotStartError     what the command needs is not there (no content folder, no issue, a busy port)
      └── AlreadyExistsError   ``init`` or ``new`` would overwrite a file (also FileExistsError)
 
 Exit codes (one place sets them: each error's ``exit_code``, which the CLI returns): 0 done;
@@ -88,6 +89,12 @@ class DeliveryError(SyndicateError):
     @property  # type: ignore[override]
     def exit_code(self) -> int:
         return 2 if self.fatal else 1
+
+
+class FetchError(SyndicateError):
+    """A feed of ``[[sources]]`` (or a page ``sources add`` was given) could not be fetched or read.
+    The message is the reason, in a few words ("answered 500 Internal Server Error"); it never
+    stops a build: the source is reported with it, and the next fetch tries again."""
 
 
 class CannotStartError(SyndicateError):

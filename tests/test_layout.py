@@ -13,7 +13,7 @@ import pytest
 import syndicate
 
 PACKAGE = Path(syndicate.__file__).parent
-STAGES = ("content", "feeds", "newsletter", "delivery", "state", "schedule", "web", "cli")
+STAGES = ("content", "feeds", "newsletter", "delivery", "state", "schedule", "web", "cli", "sources")
 # Upper-case keywords at the start of a string (or of an f-string's first part): how this code writes SQL.
 SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA|BEGIN|COMMIT|ROLLBACK)\b")
 

@@ -125,9 +125,10 @@ def _print_email_report(report: lint.EmailReport) -> None:
 def _summary(report: BuildReport, config: Config) -> str:
     where = os.path.relpath(config.output_dir / "feeds")
     problems = plural(len(report.problems), "problem")
+    sources = _sources(report, config)
     if report.up_to_date:
         return (f"Nothing changed: {plural(report.published, 'article')} published, "
-                f"{report.feeds} feed files up to date in {where}; {problems}.")
+                f"{report.feeds} feed files up to date in {where}{sources}; {problems}.")
     extra = []
     if report.drafts:
         extra.append(plural(report.drafts, "draft"))
@@ -144,4 +145,14 @@ def _summary(report: BuildReport, config: Config) -> str:
         preview = f"; next newsletter (issue #{number}, {plural(articles, 'article')}) in {next_html}"
     pages = f" and {plural(report.pages, 'page')} to {os.path.relpath(config.output_dir)}" if report.pages else ""
     return (f"Read {plural(report.files, 'article file')}: {report.published} published{held}; "
-            f"wrote {report.feeds} feed files to {where}{pages} ({changes}){preview}; {problems}.")
+            f"wrote {report.feeds} feed files to {where}{pages} ({changes}){preview}{sources}; {problems}.")
+
+
+def _sources(report: BuildReport, config: Config) -> str:
+    """'; 12 entries from 3 sources (3 fetched: 2 not modified, 1 failed)', with [[sources]] only."""
+    if not config.sources:
+        return ""
+    entries = f"{report.source_entries} entr{'y' if report.source_entries == 1 else 'ies'}"
+    fetched = (f" ({report.sources_fetched} fetched: {report.sources_not_modified} not modified, "
+               f"{report.sources_failed} failed)" if report.sources_fetched else " (none due for a fetch)")
+    return f"; {entries} from {plural(len(config.sources), 'source')}{fetched}"

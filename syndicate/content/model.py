@@ -55,6 +55,8 @@ class Article:
     fixed_id: bool = False  # the file sets its own ``id``: never replaced by the stored one
     undated: bool = False  # dated by the time syndicate first saw it (a scraped file with no date)
     excerpt_separator: str | None = None  # the body up to this is the summary (default: ``<!--more-->``)
+    origin: str = ""  # an entry of a [[sources]] feed: the name of the site it came from ("": a local article)
+    origin_url: str = ""  # and that site's home page, which credits link to
 
     @property
     def body(self) -> str:

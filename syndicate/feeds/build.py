@@ -29,6 +29,7 @@ from ..newsletter.archive import archive_files
 from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
 from ..output import Writer
+from ..sources import FetchReport, SourceContent, fetch_sources, source_content
 from ..state import Store
 from ..templating import template_env, templates_state
 from .formats import FORMATS, build_feeds, entry_key, make_entries
@@ -53,6 +54,10 @@ class BuildReport:
     up_to_date: bool = False
     next_due: str | None = None
     preview: tuple[int, int] | None = None  # the next issue's number and article count, if any
+    source_entries: int = 0  # entries of [[sources]] the build had (for the newsletter; republished ones in feeds)
+    sources_fetched: int = 0  # sources fetched by this build (due ones only), of which:
+    sources_not_modified: int = 0  # not modified (304, or the same bytes)
+    sources_failed: int = 0  # failed (the problems say why)
 
     @property
     def errors(self) -> list[Problem]:
@@ -67,14 +72,17 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
     known = {}
-    if config.state_path.is_file():  # the ids a build would keep
+    sources = None
+    if config.state_path.is_file():  # the ids a build would keep, and the entries of [[sources]] fetched so far
         with Store(config.state_path) as store:
             known = store.articles()
+            sources = source_content(config, store) if config.sources else None
     result = read_content(config, now=now, strict=strict, on_progress=on_progress, known=known)
-    count = sum(1 for _ in build_feeds(plan_feeds(result.articles, config), config))
+    feed_articles, letter_articles = _with_sources(result, sources)
+    count = sum(1 for _ in build_feeds(plan_feeds(feed_articles, config), config))
     try:  # the templates: render an issue of the newest articles, as a first issue would be
         env = template_env(config.templates_dir)
-        plans, _ = plan_issues(result.articles, (), config=config, now=now, next_number=1, first=True)
+        plans, _ = plan_issues(letter_articles, (), config=config, now=now, next_number=1, first=True)
         if plans:
             result.problems.extend(render_preview(plans[0], config, env)[1])
         archive_files([], config, env)
@@ -87,7 +95,18 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
             build_pages(dict(list(planned.items())[:1]), config)
         except TemplateError as err:
             result.problems.append(Problem("pages", err.message))
-    return _report(result, feeds=count)
+    report = _report(result, feeds=count)
+    report.source_entries = len(sources.newsletter) if sources else 0
+    return report
+
+
+def _with_sources(result: LoadResult, sources: SourceContent | None) -> tuple[list[Article], list[Article]]:
+    """The articles of the feeds and those of the newsletter: the local ones, with the entries of
+    [[sources]] (in the feeds, only those of sources with ``republish``); their problems joined."""
+    if sources is None:
+        return result.articles, result.articles
+    result.problems.extend(sources.problems)
+    return result.articles + sources.feeds, result.articles + sources.newsletter
 
 
 def build_site(config: Config, *, now: datetime, strict: bool = False, allow_empty: bool = False,
@@ -101,14 +120,20 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
     ``allow_empty``.
     """
     with Store(config.state_path) as store:
+        # [[sources]]: fetch those due (the build's only network step, and none without sources),
+        # then build from what is stored, so that a build between fetches writes the same bytes.
+        fetched = fetch_sources(config, store, now=now) if config.sources else None
+        sources = source_content(config, store) if config.sources else None
         files = scan_content(config.content_dir) if config.content_dir.is_dir() else []
-        fingerprint = _fingerprint(config, files, (strict, allow_empty), store.issue_numbers())
+        fingerprint = _fingerprint(config, files, (strict, allow_empty), store.issue_numbers(),
+                                   sources.key if sources else "")
         last = store.get("build")
         if last and _still_current(last, fingerprint, now, store, config):
             report = BuildReport(**last["report"])
             report.problems = [Problem(**p) for p in last["report"]["problems"]]
             report.preview = tuple(report.preview) if report.preview else None  # type: ignore[assignment]
             report.up_to_date, report.written, report.removed = True, 0, 0
+            _count_fetches(report, fetched)
             return report
 
         result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
@@ -116,7 +141,10 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
                               # With pages, every body is rendered; else only those of the entries
                               # made again (a few hundred, or a batch at a time), read again then.
                               bodies=config.writes_pages)
-        specs = plan_feeds(result.articles, config)
+        if fetched is not None:
+            result.problems.extend(fetched.problems)  # seen for the first time (said once)
+        feed_articles, letter_articles = _with_sources(result, sources)
+        specs = plan_feeds(feed_articles, config)
         writer = Writer(config.output_dir)
         previous = store.outputs()
         failed = any(p.level == "error" for p in result.problems)
@@ -149,7 +177,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         if not config.writes_pages:
             store.set("pages", {})  # no page is on disk to stand for a later build
         result.problems.extend(problems)
-        preview, problems = write_newsletter_files(config, result.articles, store, writer, as_left=as_left,
+        preview, problems = write_newsletter_files(config, letter_articles, store, writer, as_left=as_left,
                                                    bodies=bodies)
         result.problems.extend(problems)
         # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
@@ -159,6 +187,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         report = _report(result, feeds=feeds)
         report.pages, report.written, report.removed = pages, len(writer.changed), len(removed)
         report.preview = preview
+        report.source_entries = len(sources.newsletter) if sources else 0
         with store.transaction():
             store.record_articles(result.records(), now)
             store.record_parses(result.parses, (f.rel for f in result.files))
@@ -167,7 +196,15 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             saved = asdict(report)
             saved.pop("up_to_date")
             store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
+        _count_fetches(report, fetched)
         return report
+
+
+def _count_fetches(report: BuildReport, fetched: FetchReport | None) -> None:
+    """This build's own fetches (a kept report says those of the build that made it)."""
+    if fetched is not None:
+        report.sources_fetched, report.sources_not_modified, report.sources_failed = (
+            fetched.asked, fetched.not_modified, fetched.failed)
 
 
 def _write_pages(articles: list[Article], config: Config, writer: Writer, store: Store,
@@ -273,15 +310,19 @@ def _report(result: LoadResult, *, feeds: int) -> BuildReport:
     )
 
 
-def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues: list[int]) -> str:
+def _fingerprint(config: Config, files: list[SourceFile], strict: object, issues: list[int],
+                 sources: str = "") -> str:
     """A hash of everything a build reads, except the clock (see :func:`_still_current`):
-    the articles, the config, the templates and the issues made so far."""
+    the articles, the config, the templates, the issues made so far, and (``sources``) the key of
+    what [[sources]] gave and how each source stands."""
     h = hashlib.sha256()
     h.update(f"{__version__}\0{strict}\0{config.site}{config.content}{config.feeds}{config.newsletter}\0".encode())
     h.update(f"{Path(config.output_dir).resolve()}\0{issues}".encode())
     for f in files:
         h.update(f"\0{f.rel}\0{f.mtime_ns}\0{f.size}".encode())
     h.update(templates_state(config.templates_dir).encode())
+    if sources:
+        h.update(f"\0sources\0{sources}".encode())
     return h.hexdigest()
 
 

@@ -44,6 +44,7 @@ from .caniemail import (
     resolve_clients,
     selector_features,
 )
+from ..sources import source_content
 from .make import plan_next, render_preview
 from .personalize import personalizers
 from .plan import plan_issues
@@ -529,7 +530,8 @@ def _next_issue(config: Config, now: datetime) -> Issue:
     if config.state_path.is_file():
         with Store(config.state_path) as store:
             result = read_content(config, now=now, known=store.articles())
-            plans, _ = plan_next(store, store.issues(), result.articles, config, now=now)
+            fetched = source_content(config, store).newsletter if config.sources else []  # as the build previews it
+            plans, _ = plan_next(store, store.issues(), result.articles + fetched, config, now=now)
     else:
         result = read_content(config, now=now)
         plans, _ = plan_issues(result.articles, (), config=config, now=now, next_number=1, first=True)

@@ -18,6 +18,7 @@ from ..content.load import BodyReader, read_content
 from ..content.model import Article
 from ..errors import Problem, TemplateError
 from ..output import Writer
+from ..sources import source_content
 from ..state import Issue, Store
 from ..templating import template_env, templates_state
 from .archive import archive_files, issue_files
@@ -123,10 +124,12 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
     writer = Writer(config.output_dir)
     with Store(config.state_path) as store:
         result = read_content(config, now=now, strict=strict, known=store.articles())
+        # The entries of [[sources]] as the last build or run fetched them (this command fetches nothing).
+        articles = result.articles + (source_content(config, store).newsletter if config.sources else [])
         issues = store.issues()
         report = NewsletterReport(problems=list(result.problems),
                                   last_number=issues[-1].number if issues else 0)
-        plans, backlog = plan_next(store, issues, result.articles, config, now=now, since=since)
+        plans, backlog = plan_next(store, issues, articles, config, now=now, since=since)
         if preview:
             if plans:
                 report.preview, problems = render_preview(plans[0], config, env)

@@ -41,18 +41,30 @@ def plan_issues(
     makes one issue per article, oldest first. The backlog found by the very first issue is
     not mailed: it takes the newest articles and the older ones are marked covered.
     ``since`` marks everything dated before it covered instead.
+
+    Entries of ``[[sources]]`` (an ``origin``) join digest issues after the local articles, up
+    to ``max_from_sources``, by the same rules, counted apart; ``per_article`` issues leave them out.
     """
     settings = config.newsletter
-    new = [a for a in newest_first(articles) if a.id not in covered and a.digest not in covered_digests]
-    backlog: list[Article] = []
-    if since is not None:
-        backlog = [a for a in new if a.date < since]
-        new = [a for a in new if a.date >= since]
-    elif first:
-        keep = 1 if config.per_article else settings.max_articles
-        new, backlog = new[:keep], new[keep:]
+    fresh = [a for a in newest_first(articles) if a.id not in covered and a.digest not in covered_digests]
+    local = [a for a in fresh if not a.origin]
+    remote = [a for a in fresh if a.origin] if not config.per_article else []
+    local, backlog = _backlog(local, since, first, settings.max_articles if not config.per_article else 1)
+    remote, remote_backlog = _backlog(remote, since, first, settings.max_from_sources)
+    backlog += remote_backlog
     if not config.per_article:
-        plans = [IssuePlan(next_number, now, tuple(new[: settings.max_articles]))] if new else []
+        chosen = tuple(local[: settings.max_articles] + remote[: settings.max_from_sources])
+        plans = [IssuePlan(next_number, now, chosen)] if chosen else []
     else:
-        plans = [IssuePlan(next_number + i, now, (a,)) for i, a in enumerate(reversed(new))]
+        plans = [IssuePlan(next_number + i, now, (a,)) for i, a in enumerate(reversed(local))]
     return plans, [a.id for a in backlog]
+
+
+def _backlog(new: list[Article], since: datetime | None, first: bool, keep: int) -> tuple[list[Article], list[Article]]:
+    """(the new articles to send, those to mark covered): before ``since``, or past the ``keep``
+    newest of the very first issue."""
+    if since is not None:
+        return [a for a in new if a.date >= since], [a for a in new if a.date < since]
+    if first:
+        return new[:keep], new[keep:]
+    return new, []

@@ -50,6 +50,7 @@ def render_issue(plan: IssuePlan, config: Config, env: jinja2.Environment, *,
         "site": site_view(config),
         "issue": {"number": plan.number, "date": plan.date, "subject": "", "preheader": ""},
         "articles": views,
+        "from_sources": [v for v in views if v["source"]],
         "lead": lead,
         "full_content": settings.full_content,
         "archive_url": archive_url(config),
@@ -119,6 +120,8 @@ def issue_problems(issue: Issue, plan: IssuePlan, shown: str = "content") -> lis
             "and the unsubscribe link. Lower [newsletter] max_articles, or set full_content = false.",
             level="warning"))
     for article in plan.articles:
+        if article.origin:  # another site's entry: not the publisher's to fix
+            continue
         for img in _IMG_WITHOUT_ALT.findall(render_html(article)):
             src = re.search(r'src="([^"]*)"', img)
             problems.append(Problem(
@@ -199,7 +202,10 @@ def _article_view(article: Article) -> dict[str, Any]:
         "text": html_to_text(html, page_url=article.url),
         "image": article.image,
         "image_alt": article.title,
-        "authors": [a.name for a in article.authors],
+        # An entry of [[sources]] credited to its site alone names it once, as its source.
+        "authors": [a.name for a in article.authors if not (article.origin and a.name == article.origin)],
         "tags": list(article.tags),
         "date": article.date,
+        # An entry of [[sources]]: the site it came from, named and linked; None for a local article.
+        "source": {"name": article.origin, "url": article.origin_url} if article.origin else None,
     }

@@ -144,6 +144,40 @@ MIGRATIONS = [
     """
     ALTER TABLE issue ADD COLUMN send_at TEXT;
     """,
+    # 11: [[sources]], the feeds of other sites: each one's fetch state (keyed by its URL, as
+    # config.source_key writes it), and every entry it ever gave, keyed by the source and the
+    # entry's own id, recorded at first sight with the article id it is given then (so that an
+    # entry is never in two issues, however its feed changes). ``taken`` = 0: seen, but older
+    # than max_age when first seen, so left out; ``data``: the entry as last fetched (JSON).
+    """
+    CREATE TABLE source (
+        url TEXT PRIMARY KEY,
+        added_at TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'new',
+        message TEXT NOT NULL DEFAULT '',
+        etag TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        fetched_at TEXT,
+        ok_at TEXT,
+        next_fetch_at TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_result TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        home TEXT NOT NULL DEFAULT '',
+        moved_to TEXT NOT NULL DEFAULT '',
+        body_hash TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE source_entry (
+        key TEXT PRIMARY KEY,
+        source_url TEXT NOT NULL,
+        article_id TEXT NOT NULL UNIQUE,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        taken INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX source_entry_source ON source_entry(source_url, taken);
+    """,
 ]
 
 

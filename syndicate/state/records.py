@@ -53,3 +53,43 @@ class Lease:
     host: str
     taken_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the state knows of one ``[[sources]]`` feed: how its last fetch went and when the next is due.
+
+    ``status``: ``new`` (never fetched), ``ok``, ``warning`` (read, with a problem in ``message``),
+    ``failing`` (the last fetch failed: ``message`` says why), ``waiting`` (its server asked to wait:
+    429 or 503 with ``Retry-After``) or ``disabled`` (410 Gone: not fetched again unless asked).
+    """
+
+    url: str
+    added_at: datetime
+    status: str = "new"
+    message: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    fetched_at: datetime | None = None
+    ok_at: datetime | None = None
+    next_fetch_at: datetime | None = None
+    failures: int = 0
+    last_result: str = ""  # how the last fetch went, in a few words ("not modified", "3 new entries")
+    title: str = ""  # the feed's own title and home page, as last read
+    home: str = ""
+    moved_to: str = ""  # where a permanent redirect (301, 308) sent it: fetched there from then on
+    body_hash: str = ""  # of the last body read: the same bytes again are not parsed again
+    entries: int = 0  # entries taken (not left out by max_age)
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """One entry a source gave, as recorded at first sight (``key``, ``article_id``, ``first_seen``)
+    and as last fetched (``data``, JSON; ``taken``: false if max_age left it out)."""
+
+    key: str
+    source_url: str
+    article_id: str
+    first_seen: datetime
+    taken: bool
+    data: str

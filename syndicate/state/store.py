@@ -6,10 +6,11 @@ from .articles import ArticleRecords
 from .issues import IssueRecords
 from .leases import LeaseRecords
 from .ledger import LedgerRecords
+from .sources import SourceRecords
 from .subscribers import SubscriberRecords
 
 
-class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords):
+class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords, SourceRecords):
     """An open state database: everything the other stages ask of it, and nothing else.
 
     Use as a context manager (``with Store(config.state_path) as store:``), or call
