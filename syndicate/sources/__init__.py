@@ -1,29 +1,32 @@
 """Other sites' feeds (``[[sources]]``) → entries for the newsletter and, with ``republish``, the feeds:
-fetching (the one network step), reading, identity at first sight, autodiscovery, OPML."""
+fetching (the one network step), reading, identity at first sight, autodiscovery, OPML.
 
-from .discover import FoundFeed, discover_feeds
-from .entries import entry_articles, merge_entries
-from .fetch import FetchSettings, Response, fetch
-from .manage import (
-    AddResult,
-    ImportReport,
-    SourceRow,
-    add_source,
-    append_sources,
-    config_path,
-    export_opml,
-    import_opml,
-    list_sources,
-)
-from .model import ParsedFeed, RemoteEntry
-from .opml import OpmlFeed, read_opml, write_opml
-from .parse import parse_feed
-from .polite import next_fetch, parse_duration
-from .refresh import FetchReport, SourceContent, fetch_sources, label, source_content
+Each name is imported from its module when first asked for, so that a build with no
+``[[sources]]`` does not pay for the HTTP client and feedparser at start-up.
+"""
 
-__all__ = [
-    "AddResult", "FetchReport", "FetchSettings", "FoundFeed", "ImportReport", "OpmlFeed", "ParsedFeed", "RemoteEntry",
-    "Response", "SourceContent", "SourceRow", "add_source", "append_sources", "config_path", "discover_feeds",
-    "entry_articles", "export_opml", "fetch", "fetch_sources", "import_opml", "label", "list_sources",
-    "merge_entries", "next_fetch", "parse_duration", "parse_feed", "read_opml", "source_content", "write_opml",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_MODULES = {
+    "FoundFeed": "discover", "discover_feeds": "discover", "entry_articles": "entries", "merge_entries": "entries",
+    "FetchSettings": "fetch", "Response": "fetch", "fetch": "fetch",
+    "AddResult": "manage", "ImportReport": "manage", "SourceRow": "manage", "add_source": "manage",
+    "append_sources": "manage", "config_path": "manage", "export_opml": "manage", "import_opml": "manage",
+    "list_sources": "manage", "ParsedFeed": "model", "RemoteEntry": "model", "OpmlFeed": "opml",
+    "read_opml": "opml", "write_opml": "opml", "parse_feed": "parse", "next_fetch": "polite",
+    "parse_duration": "polite", "FetchReport": "refresh", "SourceContent": "refresh", "fetch_sources": "refresh",
+    "label": "refresh", "source_content": "refresh",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        value = getattr(import_module(f".{_MODULES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

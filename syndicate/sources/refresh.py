@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -23,14 +24,15 @@ from ..content.model import Article
 from ..errors import FetchError, Problem
 from ..state import SourceState, Store
 from .entries import entry_articles, merge_entries
-from .fetch import FetchSettings, Response, fetch
-from .parse import parse_feed
 from .polite import cache_max_age, describe_wait, next_fetch, parse_duration, retry_after
+
+if TYPE_CHECKING:  # the HTTP client and feedparser are imported when a source is fetched, not at start-up
+    from .fetch import FetchSettings, Response
 
 #: At most this many feeds are fetched at once.
 PARALLEL_FETCHES = 8
 
-Fetcher = Callable[..., Response]
+Fetcher = Callable[..., "Response"]
 
 #: A build reads at most this many entries of one source, the last first seen: enough for any
 #: issue and any feed, and a build costs the same after years of following a busy site.
@@ -63,6 +65,8 @@ class SourceContent:
 
 
 def fetch_settings(config: Config) -> FetchSettings:
+    from .fetch import FetchSettings
+
     fetch = config.fetch
     agent = fetch.user_agent or f"syndicate/{__version__} (+{config.site.home_url})"
     return FetchSettings(timeout=fetch.timeout, max_bytes=fetch.max_bytes, max_redirects=fetch.max_redirects,
@@ -75,7 +79,7 @@ def label(source: SourceConfig) -> str:
 
 
 def fetch_sources(config: Config, store: Store, *, now: datetime, names: Collection[str] | None = None,
-                  force: bool = False, fetcher: Fetcher = fetch) -> FetchReport:
+                  force: bool = False, fetcher: Fetcher | None = None) -> FetchReport:
     """Fetch every source that is due (or those ``names``, or all with ``force``, due or not,
     disabled ones too) and record what each gave. A failing source never stops the others."""
     report = FetchReport()
@@ -94,6 +98,8 @@ def fetch_sources(config: Config, store: Store, *, now: datetime, names: Collect
     if not todo:
         return report
     settings = fetch_settings(config)
+    if fetcher is None:
+        from .fetch import fetch as fetcher
 
     def get(item: tuple[SourceConfig, SourceState]) -> Response | FetchError:
         source, state = item
@@ -174,6 +180,8 @@ def _read(config: Config, store: Store, source: SourceConfig, state: SourceState
     try:
         # Read as from the configured URL, wherever redirects led: feedparser resolves an RSS guid
         # against it, and an entry's identity must not move with the feed.
+        from .parse import parse_feed
+
         feed = parse_feed(outcome.body, url=source.url, content_type=outcome.headers.get("content-type", ""))
     except FetchError as err:
         failures = state.failures + 1
