@@ -8,12 +8,15 @@ Usage:
 For each size it makes the corpus once (make_corpus.py, the corpus the speed targets were
 measured on) and measures, from a cold state (no output/, no syndicate.db):
 
-    full      limit = 20, tag feeds on, no pages ([site] pages = false)  target at 10k: <= 2 s, <= 300 MB
-    idle      the same build again, nothing changed              target at 10k: <= 0.5 s, writes nothing
+    full      limit = 20, tag feeds on, no pages ([site] pages = false)  target at 10k: <= 150 MB
+    idle      the same build again, nothing changed              writes nothing
+    edit-one, add-one, delete-one
+              the same build after one article was edited, added or deleted, with its ratio to
+              the cold build (full) and to the idle one       target: <= 0.15 x cold, <= 2 x idle
     pages     the default config: full, plus a page per article, tag pages and the home page
     edit-one  pages, again after one article changed (one article page made again)
     pages-idle  pages, again with nothing changed (10,000 more files to look at)
-    all-main  limit = 0, tag feeds off (3 files, every article), no pages  target at 10k: <= 5 s, <= 1 GB
+    all-main  limit = 0, tag feeds off (3 files, every article), no pages  target at 50k: <= 400 MB
     all-tags  limit = 0, tag feeds on (every article in every tag feed too), no pages
 
 Each figure is the best wall time of --repeat runs and the peak RSS of the process (and of
@@ -23,6 +26,8 @@ its worker processes, if larger). This is a benchmark, not a test: it asserts no
 from __future__ import annotations
 
 import argparse
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from common import DEFAULT_CORPUS_SCRIPT, corpus, reset, syndicate, timed
@@ -38,6 +43,41 @@ CASES = {
 def run(site: Path) -> tuple[float, int]:
     """Wall seconds and peak RSS (MB) of one `syndicate build` in ``site``."""
     return timed(syndicate("build", "--quiet"), site)
+
+
+def new_article(model: bytes, i: int) -> bytes:
+    """A new article, the newest of the site (so in the main feed and in its tags' feeds), made from
+    ``model`` with another slug and an hour-old date."""
+    date = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = re.sub(rb"(?m)^slug: .*$", f"slug: bench-added-{i}".encode(), model, count=1)
+    return re.sub(rb"(?m)^date: .*$", f"date: {date}".encode(), text, count=1)
+
+
+def one_change(site: Path, articles: Path, repeat: int) -> list[tuple[str, float, int]]:
+    """The best time and peak memory of a build after one article was edited, added, deleted;
+    the content is put back (and built) after each."""
+    edited = sorted(articles.rglob("*.md"))[0]
+    original = edited.read_bytes()
+    added = articles / "zz-added-by-bench.md"
+    changes = {
+        "edit-one": (lambda i: edited.write_bytes(original + f"\n\nEdited {i}.\n".encode()),
+                     lambda: edited.write_bytes(original)),
+        "add-one": (lambda i: added.write_bytes(new_article(original, i)), lambda: added.unlink(missing_ok=True)),
+        "delete-one": (lambda i: edited.unlink(), lambda: edited.write_bytes(original)),
+    }
+    out = []
+    for name, (change, undo) in changes.items():
+        runs = []
+        try:
+            for i in range(repeat):
+                change(i)
+                runs.append(run(site))
+                undo()
+                run(site)
+        finally:
+            undo()
+        out.append((name, min(s for s, _ in runs), max(m for _, m in runs)))
+    return out
 
 
 def output_size(site: Path) -> int:
@@ -88,11 +128,17 @@ def main() -> None:
                 print(f"{n:>8} {'pages-idle':<9} {min(s for s, _ in idle):>8.2f} {max(m for _, m in idle):>8}",
                       flush=True)
             if case == "full":
+                cold = best
+                run(site)  # the build after the first, which knows when each file was first seen
                 mtimes = {p: p.stat().st_mtime_ns for p in (site / "output").rglob("*") if p.is_file()}
                 idle = [run(site) for _ in range(opts.repeat)]
                 same = all(p.stat().st_mtime_ns == t for p, t in mtimes.items())
-                print(f"{n:>8} {'idle':<9} {min(s for s, _ in idle):>8.2f} {max(m for _, m in idle):>8} "
+                idle_best = min(s for s, _ in idle)
+                print(f"{n:>8} {'idle':<9} {idle_best:>8.2f} {max(m for _, m in idle):>8} "
                       f"{'(no file rewritten)' if same else '(FILES REWRITTEN)':>9}", flush=True)
+                for change, seconds, mb in one_change(site, articles, opts.repeat):
+                    print(f"{n:>8} {change:<9} {seconds:>8.2f} {mb:>8}  {seconds / cold:.2f} x cold, "
+                          f"{seconds / idle_best:.2f} x idle", flush=True)
 
 
 if __name__ == "__main__":
