@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,20 @@ def wall_clock(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
         monkeypatch.setattr(common, "wall_clock", lambda: when)
 
     return move_to
+
+
+@pytest.fixture
+def scheduler() -> Iterator[Callable[..., Any]]:
+    """``scheduler(site, *args, clock=…, tz=…)`` starts ``syndicate schedule`` (tests/test_scheduler.py's
+    ``Scheduler``); each one started is killed at the end if still running."""
+    from .test_scheduler import Scheduler
+
+    started: list[Scheduler] = []
+
+    def start(site: Path, *args: str, clock: Any = None, tz: str | None = None) -> Scheduler:
+        started.append(Scheduler(site, *args, clock=clock, tz=tz))
+        return started[-1]
+
+    yield start
+    for s in started:
+        s.kill()

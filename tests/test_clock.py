@@ -9,7 +9,7 @@ monotonic clock runs (the real one, plus what the test skips).
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,20 +31,6 @@ def next_newsletter(site: Path, clock: FakeClock) -> list[str]:
     code, out, err = run(site, clock, "status")
     assert (code, err) == (0, ""), err
     return [line for line in out.splitlines() if line.startswith(("Next newsletter:", "Clock:"))]
-
-
-@pytest.fixture(name="scheduler")
-def start_scheduler() -> Iterator[Callable[..., Scheduler]]:
-    """``scheduler(site, *args, clock=…, tz=…)`` starts ``syndicate schedule``; killed at the end if still running."""
-    started: list[Scheduler] = []
-
-    def start(site: Path, *args: str, clock: FakeClock | None = None, tz: str | None = None) -> Scheduler:
-        started.append(Scheduler(site, *args, clock=clock, tz=tz))
-        return started[-1]
-
-    yield start
-    for s in started:
-        s.kill()
 
 
 # -- syndicate run -------------------------------------------------------------------------------

@@ -670,20 +670,6 @@ class Scheduler:
         self.process.wait()
 
 
-@pytest.fixture
-def scheduler() -> Any:
-    """Start ``syndicate schedule`` with ``scheduler(site)``; it is killed at the end if still running."""
-    started: list[Scheduler] = []
-
-    def start(site: Path, *args: str, clock: FakeClock | None = None, tz: str | None = None) -> Scheduler:
-        started.append(Scheduler(site, *args, clock=clock, tz=tz))
-        return started[-1]
-
-    yield start
-    for s in started:
-        s.kill()
-
-
 STARTED = ("syndicate schedule: feeds every 1s, newsletter on publish (Europe/Berlin); Ctrl-C or SIGTERM stops, "
            "SIGHUP reloads the settings.")
 

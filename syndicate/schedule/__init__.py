@@ -7,8 +7,7 @@ for the delivery stage at start-up.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_names
 
 from .clock import monotonic, utc_now
 from .due import due_slot, next_slot, parse_cadence, parse_interval
@@ -24,9 +23,4 @@ __all__ = ["Busy", "RunLock", "RunReport", "cancel_send_time", "describe", "due_
            "send_time_lines", "set_send_time", "status_lines", "utc_now"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -7,8 +7,7 @@ Each name is imported from its module when first asked for, so that a build with
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_names
 
 _MODULES = {
     "FoundFeed": "discover", "discover_feeds": "discover", "entry_articles": "entries", "merge_entries": "entries",
@@ -24,9 +23,4 @@ _MODULES = {
 __all__ = sorted(_MODULES)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _MODULES:
-        value = getattr(import_module(f".{_MODULES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _MODULES, globals())
