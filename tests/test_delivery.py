@@ -625,6 +625,26 @@ def test_a_refused_login_closes_its_connection(smtp: SmtpServer) -> None:
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
+@pytest.mark.parametrize("recipient", ["reader@example.com", "o'brien+news@example.ie", "Ann Reader <ann@example.com>"])
+def test_smtp_delivers_the_bytes_as_made_lines_starting_with_a_dot_included(smtp: SmtpServer, recipient: str) -> None:
+    """The SMTP transport sends MAIL, RCPT and DATA itself (without smtplib's generic parsing and
+    quoting): a line starting with '.' is doubled on the wire (RFC 5321 4.5.2) and arrives as it
+    was, as does the last line; an address in another form goes through smtplib's own quoting."""
+    smtp.start()
+    data = (b"From: news@example.org\r\nTo: reader@example.com\r\nSubject: dots\r\n\r\n.first line\r\n"
+            b"middle\r\n..two dots\r\n.\r\nlast line, no CRLF")
+    settings = DeliveryConfig(transport="smtp", host="127.0.0.1", port=smtp.port, security="none")
+    transport = SmtpTransport(settings, username=None, password=None)
+    try:
+        reply = transport.send(Outgoing("news@example.org", recipient, "<m1@example.org>", data), key="1")
+    finally:
+        transport.close()
+    assert reply.startswith("250")
+    box = recipient.rsplit("<", 1)[-1].rstrip(">")
+    [received] = smtp.messages(box)
+    assert received == data + b"\r\n"  # the message, ended by the CRLF that DATA's end needs
+
+
 # -- who gets the issue ----------------------------------------------------------------------------
 
 class Unsubscribing:

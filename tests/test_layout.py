@@ -26,7 +26,7 @@ def test_the_package_has_a_folder_for_each_stage_of_the_flow() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
     assert folders >= set(STAGES)
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert loose == ["__init__.py", "__main__.py", "_parallel.py", "config.py", "errors.py", "output.py",
+    assert loose == ["__init__.py", "__main__.py", "_lazy.py", "_parallel.py", "config.py", "errors.py", "output.py",
                      "templating.py", "tokens.py"]
 
 

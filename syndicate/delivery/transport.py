@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -117,14 +118,14 @@ class SmtpTransport:
         assert smtp is not None
         try:
             smtp.ehlo_or_helo_if_needed()
-            code, reply = smtp.mail(message.sender)
+            code, reply = _envelope(smtp, "mail", "FROM", message.sender)
             if code != 250:
                 self._refused(code, reply, sender=message.sender)
-            code, reply = smtp.rcpt(message.recipient)
+            code, reply = _envelope(smtp, "rcpt", "TO", message.recipient)
             if code not in (250, 251):
                 self._refused(code, reply)
-            code, reply = smtp.data(message.data)
-            if code != 250:  # data() raises for the DATA command, but returns the final reply
+            code, reply = _data(smtp, message.data)
+            if code != 250:  # _data raises for the DATA command, but returns the final reply
                 self._refused(code, reply)
         except smtplib.SMTPResponseException as err:
             self._refused(err.smtp_code, err.smtp_error)
@@ -168,6 +169,38 @@ class SmtpTransport:
                 pass
             finally:
                 self._drop()
+
+
+# What smtplib does for every message, without its generic work on what a send has made sure of
+# already: addresses are plain (validated when they were added) and the message is CRLF bytes.
+# At ~1,000 messages a second that work was a tenth of the send.
+_PLAIN_ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-\[\]:]+")
+_LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")
+
+
+def _envelope(smtp: smtplib.SMTP, command: str, prefix: str, address: str) -> tuple[int, bytes]:
+    """``MAIL FROM:<address>`` or ``RCPT TO:<address>``: smtplib's ``mail``/``rcpt`` without its
+    address parsing, for a plain address (anything else goes through smtplib's own)."""
+    if not _PLAIN_ADDRESS.fullmatch(address):
+        return smtp.mail(address) if command == "mail" else smtp.rcpt(address)
+    smtp.putcmd(command, f"{prefix}:<{address}>")
+    return smtp.getreply()
+
+
+def _data(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """smtplib's ``data`` for CRLF bytes: lines starting with '.' are doubled (RFC 5321 4.5.2),
+    looked for with one search first, as a message seldom has one.
+
+    :raises smtplib.SMTPDataError: the server did not take the DATA command.
+    """
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    if data.startswith(b".") or b"\n." in data:
+        data = _LINE_STARTING_WITH_A_DOT.sub(b"..", data)
+    smtp.send(data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"))
+    return smtp.getreply()
 
 
 def _connect_error(err: BaseException, where: str, s: DeliveryConfig) -> DeliveryError:

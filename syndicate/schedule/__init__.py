@@ -5,9 +5,7 @@ when first asked for, so that a command reading only the clock (every ``--now``)
 for the delivery stage at start-up.
 """
 
-from __future__ import annotations
-
-from .._lazy import lazy_names
+from .._lazy import lazy_names as _lazy_names
 
 from .clock import monotonic, utc_now
 from .due import due_slot, next_slot, parse_cadence, parse_interval
@@ -23,4 +21,4 @@ __all__ = ["Busy", "RunLock", "RunReport", "cancel_send_time", "describe", "due_
            "send_time_lines", "set_send_time", "status_lines", "utc_now"]
 
 
-__getattr__ = lazy_names(__name__, _LAZY, globals())
+__getattr__ = _lazy_names(__name__, _LAZY, globals())

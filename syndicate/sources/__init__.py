@@ -2,16 +2,15 @@
 fetching (the one network step), reading, identity at first sight, autodiscovery, OPML.
 
 Each name is imported from its module when first asked for, so that a build with no
-``[[sources]]`` does not pay for the HTTP client and feedparser at start-up.
+``[[sources]]`` does not pay for the HTTP client and feedparser at start-up. (The fetch itself
+is ``sources.fetch.fetch``: the package's ``fetch`` is that module.)
 """
 
-from __future__ import annotations
-
-from .._lazy import lazy_names
+from .._lazy import lazy_names as _lazy_names
 
 _MODULES = {
     "FoundFeed": "discover", "discover_feeds": "discover", "entry_articles": "entries", "merge_entries": "entries",
-    "FetchSettings": "fetch", "Response": "fetch", "fetch": "fetch",
+    "FetchSettings": "fetch", "Response": "fetch",
     "AddResult": "manage", "ImportReport": "manage", "SourceRow": "manage", "add_source": "manage",
     "append_sources": "manage", "config_path": "manage", "export_opml": "manage", "import_opml": "manage",
     "list_sources": "manage", "ParsedFeed": "model", "RemoteEntry": "model", "OpmlFeed": "opml",
@@ -23,4 +22,4 @@ _MODULES = {
 __all__ = sorted(_MODULES)
 
 
-__getattr__ = lazy_names(__name__, _MODULES, globals())
+__getattr__ = _lazy_names(__name__, _MODULES, globals())
