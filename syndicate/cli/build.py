@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import Config
 from ..feeds import BuildReport, build_site, check_site
-from ..newsletter import caniemail, lint
 from .common import (
     Context,
     ProgressBar,
@@ -21,6 +21,9 @@ from .common import (
     quiet_option,
     strict_option,
 )
+
+if TYPE_CHECKING:
+    from ..newsletter import caniemail, lint
 
 
 @click.command()
@@ -53,6 +56,8 @@ def build(obj: Context, strict: bool, quiet: bool, allow_empty: bool, now: datet
 def _clients(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[caniemail.Client, ...]:
     if not value:
         return ()
+    from ..newsletter import caniemail  # here: its data and the email checker are for check --email alone
+
     try:
         return caniemail.resolve_clients(value, caniemail.load_caniemail())
     except ValueError as err:
@@ -94,6 +99,8 @@ def check(obj: Context, strict: bool, now: datetime, email: bool, issue: int | N
     if (issue is not None or clients) and not email:
         raise click.UsageError("--issue and --client go with --email: run e.g. 'syndicate check --email --issue 3'.")
     if email:
+        from ..newsletter import lint
+
         email_report = lint.check_email(config, now=now, issue=issue, clients=clients)
         _print_email_report(email_report)
         sys.exit(email_report.exit_code(strict))
