@@ -152,3 +152,15 @@ def test_a_hostile_value_is_refused_at_load_time_naming_the_line_and_key(tmp_pat
         load_config(path)
     assert info.value.problems == [f"{path}, {expect}" if expect.startswith("line ") else f"{path}: {expect}"]
 
+
+
+@pytest.mark.parametrize("text", ["plain", "Café «quotes» \"and\" \\back\\", "line\nbreak\ttab", "DEL\x7fhere",
+                                  "\x00\x1f control"])
+def test_a_value_written_into_syndicate_toml_reads_back_as_it_was(text: str) -> None:
+    """What ``sources add`` and ``import`` append (a feed's title may hold anything) is valid TOML
+    that reads back as the same string: DEL too, which a JSON string leaves bare and TOML refuses."""
+    import tomllib
+
+    from syndicate.config import toml_value
+
+    assert tomllib.loads(f"key = {toml_value(text)}") == {"key": text}

@@ -76,6 +76,8 @@ def test_send_at_sets_an_issue_to_go_at_a_time_and_list_shows_it(runner: CliRunn
         (["--at", "2026-12-02"], f"{USAGE}Error: Invalid value for '--at': '2026-12-02' is not a date and time. {FORMS}\n"),
         (["--at", "2026-12-01 12:00"], "Error: 2026-12-01 12:00 CET is in the past. To send issue #1 now: "
                                        "syndicate send 1\n"),
+        (["--at", "0001-01-01 00:00"], f"{USAGE}Error: Invalid value for '--at': '0001-01-01 00:00' is not a date and "
+                                       "time a newsletter can go at. Write one like \"2026-12-02 08:00\".\n"),
         (["7", "--at", "2026-12-02 08:00"], "Error: there is no issue #7; the issues are #1 to #1.\n"),
         (["--cancel", "1"], "Error: issue #1 is not set to go at a time (syndicate send --list shows those that "
                             "are).\n"),

@@ -337,3 +337,12 @@ def test_check_uses_the_stored_entries_and_fetches_nothing(site: Path, feeds: Fe
     report = check_site(config, now=NOW + timedelta(days=1))
     assert (report.source_entries, [p.path for p in report.problems]) == (3, [f"source 'Bad' ({feeds.url('/bad')})"])
     assert len(feeds.log) == asked
+
+
+def test_an_escaped_slash_in_a_sources_address_is_requested_as_written(site: Path, feeds: FeedServer) -> None:
+    """``%2F`` is not ``/``: the path is sent with its escapes, not decoded into another resource's."""
+    feeds.add("/a%2Fb/feed", RSS, content_type="application/rss+xml")
+    config = with_sources(site, {"url": feeds.url("/a%2Fb/feed") + "?x=%2F", "name": "Escaped"})
+    report, content, _ = fetch_now(config)
+    assert [r.path for r in feeds.log] == ["/a%2Fb/feed?x=%2F"]
+    assert report.problems == [] and len(content.newsletter) > 0

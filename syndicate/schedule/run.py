@@ -178,6 +178,9 @@ def _send(config: Config, now: datetime, clock: Clock, stop: threading.Event | N
                                    f"hours ({quiet}) at {local_time(config, held)}")
             if not go:
                 continue
+        with Store(config.state_path) as store:  # cancelled or moved (send --cancel, --at) since the pass began?
+            if (number, at) not in {(n, a) for n, a, _ in store.scheduler_sends()}:
+                continue
         try:
             report.sends.append(deliver_issue(config, issue_number=number, clock=clock, stop=stop,
                                               wait_for_retries=False))

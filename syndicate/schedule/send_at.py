@@ -41,7 +41,11 @@ def parse_send_time(text: str, tz: tzinfo, zone_name: str) -> datetime:
                          f"zone, {zone_name}) or with an offset, \"2026-12-02 08:00+01:00\".")
     if moment.tzinfo is None:  # a wall-clock time: one that does not exist (spring forward) reads an hour later
         moment = moment.replace(tzinfo=tz, fold=0)
-    return moment.astimezone(timezone.utc).replace(microsecond=0)
+    try:
+        return moment.astimezone(timezone.utc).replace(microsecond=0)
+    except OverflowError:  # at the very edge of the calendar (0001-01-01, 9999-12-31 with an offset)
+        raise ValueError(f"{text!r} is not a date and time a newsletter can go at. Write one like \"2026-12-02 "
+                         f"08:00\".") from None
 
 
 def set_send_time(config: Config, number: int | None, at: datetime, *, now: datetime) -> tuple[Issue, datetime | None]:

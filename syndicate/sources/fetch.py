@@ -205,7 +205,8 @@ def _request(url: str, headers: dict[str, str], deadline: _Deadline,
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except (UnicodeError, ValueError) as err:
         raise FetchError(f"has an address that cannot be used ({url!r})") from err
-    target = quote(unquote(parts.path or "/"), safe="/:@!$&'()*+,;=-._~") + (
+    # Characters a URL may not hold are escaped; escapes already there (%2F is not /) are kept.
+    target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~") + (
         "?" + quote(parts.query, safe="=&/:@!$'()*+,;-._~%") if parts.query else "")
     proxy = _proxy(parts.scheme, host)
     context = ssl.create_default_context() if parts.scheme == "https" else None
