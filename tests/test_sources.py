@@ -154,6 +154,24 @@ def test_a_permanent_redirect_is_followed_and_kept_and_the_entries_keep_their_id
     assert "Ferry timetable (updated) for the winter" in [a.title for a in again.newsletter]
 
 
+def test_a_source_whose_address_is_changed_to_where_it_moved_keeps_its_entries_and_sends_none_again(
+        site: Path, feeds: FeedServer) -> None:
+    """``sources list`` says a source moved for good; a publisher who then writes the new address in
+    syndicate.toml gets the same source, entries and all: nothing in an issue goes out again."""
+    feeds.add("/old", behaviour="redirect /new")
+    feeds.add("/new", RSS, content_type="application/rss+xml")
+    config = with_sources(site, {"url": feeds.url("/old"), "name": "Moved"})
+    build_site(config, now=NOW)
+    [first] = make_newsletter(config, now=NOW).created
+    assert sum(":sources/" in i for i in first.article_ids) == 3
+    config = with_sources(site, {"url": feeds.url("/new"), "name": "Moved"})
+    feeds.add("/new", RSS.replace(b"Ferry timetable", b"Ferry timetable (updated)"), content_type="application/rss+xml")
+    build_site(config, now=NOW + timedelta(hours=2))
+    assert make_newsletter(config, now=NOW + timedelta(hours=2)).created == []
+    _, content, states = fetch_now(config, NOW + timedelta(hours=2))
+    assert len(states) == 1 and len(content.newsletter) == 3
+
+
 def test_two_sources_whose_entries_share_ids_do_not_collide(site: Path, feeds: FeedServer) -> None:
     feeds.add("/a", RSS, content_type="application/rss+xml")
     feeds.add("/b", RSS, content_type="application/rss+xml")

@@ -22,7 +22,7 @@ from .discover import discover_feeds
 from .fetch import fetch
 from .opml import OpmlFeed, read_opml, write_opml
 from .parse import looks_like_html, parse_feed
-from .refresh import fetch_settings
+from .refresh import fetch_settings, state_of
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def list_sources(config: Config) -> list[SourceRow]:
     if config.state_path.is_file():
         with Store(config.state_path) as store:
             states = store.source_states()
-    return [SourceRow(s, states.get(source_key(s.url))) for s in config.sources]
+    return [SourceRow(s, state_of(s, states)) for s in config.sources]
 
 
 def add_source(config: Config, url: str, *, name: str = "", tags: tuple[str, ...] = (), republish: bool = False,

@@ -11,7 +11,7 @@ that a build between two fetches (or with no network) writes the same bytes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -73,6 +73,16 @@ def fetch_settings(config: Config) -> FetchSettings:
                          user_agent=agent)
 
 
+def state_of(source: SourceConfig, states: Mapping[str, SourceState]) -> SourceState | None:
+    """The stored state of ``source``: by its URL; or, when its URL is the address an earlier
+    source moved to for good (changed in syndicate.toml, as ``sources list`` suggests), that one's,
+    so that its entries keep their identity and none goes out again."""
+    key = source_key(source.url)
+    if key in states:
+        return states[key]
+    return next((s for s in states.values() if s.moved_to and source_key(s.moved_to) == key), None)
+
+
 def label(source: SourceConfig) -> str:
     """How problems name a source: its name and its URL."""
     return f"source {source.name!r} ({source.url})"
@@ -87,10 +97,9 @@ def fetch_sources(config: Config, store: Store, *, now: datetime, names: Collect
     todo = []
     with store.transaction():
         for source in config.sources:
-            key = source_key(source.url)
-            state = states.get(key)
+            state = state_of(source, states)
             if state is None:  # first seen in the config: when it was added decides nothing but is shown
-                state = SourceState(url=key, added_at=now)
+                state = SourceState(url=source_key(source.url), added_at=now)
                 store.save_source_state(state)
             chosen = source.name in names if names is not None else True
             if chosen and (force or names is not None or _due(state, now)):
@@ -230,10 +239,10 @@ def source_content(config: Config, store: Store) -> SourceContent:
     problems: list[Problem] = []
     made = hashlib.sha256(repr(config.sources).encode())
     for source in config.sources:
-        key = source_key(source.url)
-        state = states.get(key)
+        state = state_of(source, states)
         if state is None:
             continue
+        key = state.url
         home = state.home or f"{urlsplit(source.url).scheme}://{urlsplit(source.url).netloc}/"
         made.update(f"\0{key}\0{state.status}\0{state.message}\0{home}".encode())
         if state.status in ("failing", "waiting", "disabled", "warning") and state.message:
