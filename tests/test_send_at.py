@@ -143,6 +143,8 @@ def test_a_machine_off_at_the_time_sends_at_its_first_pass_after_held_by_quiet_h
     assert night[0] == 0 and ("issue #1: 2 sent" in night[1]) == sent_at_night
     if not sent_at_night:
         assert outbox(issue) == {}
+        code, listed, _ = run(issue, clock.at("2026-12-03 05:00"), "send", "--list")  # as run sees it
+        assert code == 0 and "late, and held by quiet hours" in listed and "it goes at 2026-12-03 07:00" in listed
         assert run(issue, clock.at("2026-12-03 05:59"), "run") == (0, "", "")
         assert run(issue, clock.at("2026-12-03 06:00"), "run") == (0, "issue #1: 2 sent, 0 deferred, 0 failed.\n", "")
     assert outbox(issue) == {1: 2}

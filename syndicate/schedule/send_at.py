@@ -15,6 +15,7 @@ from ..config import Config
 from ..delivery.send import pick_issue
 from ..errors import CannotStartError
 from ..state import Issue, Store
+from .due import parse_interval, parse_quiet_hours, send_due
 from .run import local_time
 
 #: A time this little in the past is "now": the seconds it took to type the command.
@@ -85,6 +86,8 @@ def cancel_send_time(config: Config, number: int) -> tuple[Issue, datetime]:
 
 def send_time_lines(config: Config, *, now: datetime) -> list[str]:
     """What ``syndicate send --list`` prints: each issue set for a time whose send is not finished."""
+    grace = parse_interval(config.schedule.catch_up_within)
+    quiet = parse_quiet_hours(config.schedule.quiet_hours)
     with Store(config.state_path) as store:
         lines = []
         for number, subject, at, begun in store.scheduled_sends():
@@ -93,7 +96,9 @@ def send_time_lines(config: Config, *, now: datetime) -> list[str]:
                 left = counts.get("queued", 0) + counts.get("deferred", 0)
                 state = f"its send began: {counts.get('sent', 0)} sent, {left} still to go"
             elif at <= now:
-                state = "due: the next syndicate run or schedule sends it"
+                go, held = send_due(now, at, grace=grace, quiet=quiet, tz=config.tz)
+                state = ("due: the next syndicate run or schedule sends it" if go else
+                         f"late, and held by quiet hours ({quiet}): it goes at {local_time(config, held)}")
             else:
                 state = "waiting"
             lines.append(f"#{number} “{subject}” at {local_time(config, at)} ({state}).")
