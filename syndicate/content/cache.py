@@ -1,10 +1,11 @@
-"""An article file's parse, kept between builds: what it is keyed by, its head and its body; and
-the key of what an article's renderings are made from. Pure functions.
+"""An article file's parse, kept between builds: what it is keyed by and its head; and the key of
+what an article's renderings are made from. Pure functions.
 
-A parse is kept in two parts: the head (every field but the body, as JSON text, some 500 bytes)
-and the body as written. A build reads the heads of all the articles, which is what choosing
-the feeds' articles, the preview's and the pages' needs, and the bodies only of the few it
-renders again (``with_bodies``): 20-item feeds of a 10,000-article site render some 400.
+A parse is kept as its head: every field but the body, as JSON text, some 500 bytes. A build
+reads the heads of all the articles, which is what choosing the feeds' articles, the preview's
+and the pages' needs; the few it renders again get their bodies read from their files
+(``content.load.read_bodies``, then :func:`with_bodies`): 20-item feeds of a 10,000-article
+site render some 400.
 
 A parse depends on the file's bytes, on the settings that give URLs, ids and dates, and on
 when the file was first seen. The key holds all of them, with the file's size and
@@ -20,8 +21,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import fields, replace
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -59,9 +59,9 @@ def load_articles(
 
     ``cached`` is what earlier builds kept of each file's parse (path → key, head; see
     ``cache``): a file whose key is unchanged is not read again, and its article comes without
-    its body (``source`` is None), which :func:`read_bodies` reads when it is rendered. The parses made here that may be
-    kept are in the result's ``parses``. Without ``bodies``, no article comes with its body: a
-    build that renders a few of many reads theirs again.
+    its body (``source`` is None), which :func:`read_bodies` reads when it is rendered. The
+    parses made here that may be kept are in the result's ``parses``. Without ``bodies``, no
+    article comes with its body: a build that renders a few of many reads theirs again.
     """
     files = list(files)
     known = known or {}

@@ -165,7 +165,8 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             result.problems.append(Problem(config.content_shown, why))
             specs = []
         carried = {a.id: a for spec in specs for a in spec.articles}
-        _make_entries(carried, config, store, files, on_progress)
+        by_rel = {f.rel: f for f in files}
+        _make_entries(carried, config, store, by_rel, on_progress)
         total = len(specs) * len(FORMATS)
         for n, (rel, parts) in enumerate(build_feeds(specs, config, source=store.entry_source()), 1):
             writer.write(rel, parts)
@@ -173,7 +174,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
                 on_progress("write", n, total)
         feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
         as_left = _as_left(config, previous)
-        bodies = _body_reader(config, files)
+        bodies = _body_reader(config, by_rel)
         pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
             if config.writes_pages and specs else (0, [])
         if not config.writes_pages:
@@ -256,7 +257,7 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     return len(files) + len(kept), problems
 
 
-def _make_entries(carried: dict[str, Article], config: Config, store: Store, files: list[SourceFile],
+def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_rel: dict[str, SourceFile],
                   on_progress: ProgressCallback | None) -> None:
     """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
     kept ones were made from another article or other settings (:func:`entry_key`), and keep
@@ -264,7 +265,6 @@ def _make_entries(carried: dict[str, Article], config: Config, store: Store, fil
     of every article never hold them all in memory."""
     keys = {i: entry_key(a, config) for i, a in carried.items()}
     kept = store.entry_keys()
-    by_rel = {f.rel: f for f in files}
     todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
     done = 0
     for batch in map_batches(_entries_of, todo, config.site, config.feeds.full_content, site_context(config)):
@@ -283,9 +283,9 @@ def _entries_of(batch: list[tuple[Article, SourceFile | None]], site: SiteConfig
     return make_entries(with_bodies([a for a, _ in batch], read_bodies(files, files, context)), site, full)
 
 
-def _body_reader(config: Config, files: list[SourceFile]) -> BodyReader:
-    """``bodies(paths)``: the bodies of these articles, which came from their kept heads without."""
-    by_rel = {f.rel: f for f in files}
+def _body_reader(config: Config, by_rel: dict[str, SourceFile]) -> BodyReader:
+    """``bodies(paths)``: the bodies of these articles (``by_rel``: the scan's files by path), which
+    came from their kept heads without."""
     site = site_context(config)
     return lambda paths: read_bodies(paths, by_rel, site)
 

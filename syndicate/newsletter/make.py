@@ -58,8 +58,9 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
                 preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
             else:
                 plan = plans[0]
-                if bodies is not None and bodiless(plan.articles):
-                    plan = replace(plan, articles=tuple(with_bodies(plan.articles, bodies(bodiless(plan.articles)))))
+                need = bodiless(plan.articles)
+                if bodies is not None and need:
+                    plan = replace(plan, articles=tuple(with_bodies(plan.articles, bodies(need))))
                 issue, problems = render_preview(plan, config, env)
                 made = issue_files(issue, "newsletters/next", config)
                 files.update(made)
