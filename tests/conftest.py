@@ -107,3 +107,48 @@ def scheduler() -> Iterator[Callable[..., Any]]:
     yield start
     for s in started:
         s.kill()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One real PostgreSQL for the whole run (tests/db_servers.py), started at first use;
+    skipped, with the reason, where it cannot be run."""
+    from .db_servers import PostgresServer, find_postgres
+
+    if (why := find_postgres()) is not None:
+        pytest.skip(why)
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: Any) -> str:
+    """The URL of a new, empty PostgreSQL database of this test's own."""
+    if postgres_server.process is None:  # a test stopped it and failed before starting it again
+        postgres_server.start()
+    return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """One real Redis for the whole run, started at first use; skipped, with the reason, where it cannot be run."""
+    from .db_servers import RedisServer, find_redis
+
+    if (why := find_redis()) is not None:
+        pytest.skip(why)
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The URL of a Redis database number of this test's own."""
+    if redis_server.process is None:
+        redis_server.start()
+    return redis_server.new_url()
