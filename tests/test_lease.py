@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.state import Store
 
-from .conftest import NOW
+from .conftest import NOW, site_store
 from .live_servers import SmtpServer, free_port
 from .test_delivery import addresses, configure, ledger, subscribe
 
@@ -74,10 +74,11 @@ def test_a_second_send_and_a_cron_run_while_a_send_is_under_way_send_nothing_and
         assert busy and int(busy[1]) == first.pid, stdout
     assert smtp.copies() == Counter({e: 1 for e in emails})  # nobody twice, nobody left out
     assert {row.status for row in ledger(site).values()} == {"sent"}
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         assert store.lease("send:1") is None  # released at the end
 
 
+@pytest.mark.usefixtures("backend")
 def test_three_senders_started_at_the_same_moment_deliver_each_message_once(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     configure(site, smtp.port, concurrency=2)
@@ -95,6 +96,7 @@ def test_three_senders_started_at_the_same_moment_deliver_each_message_once(
     assert smtp.copies() == Counter({e: 1 for e in emails})
 
 
+@pytest.mark.usefixtures("backend")
 def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     configure(site, smtp.port)
@@ -106,7 +108,7 @@ def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
     wait_for(smtp, 20, first)
     first.kill()
     first.communicate()
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         assert store.lease("send:1").pid == first.pid  # left behind by the killed process
     resumed = runner.invoke(main, ["send"])
     assert (resumed.exit_code, resumed.stderr) == (0, ""), resumed.output
@@ -116,8 +118,8 @@ def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
 
 # -- the lease itself, through the state --------------------------------------------------------
 
-def test_a_lease_is_one_holders_until_it_expires_or_its_holder_is_gone(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_a_lease_is_one_holders_until_it_expires_or_its_holder_is_gone(state_at: str | Path) -> None:
+    with Store(state_at) as store:
         take = store.take_lease
         assert take("send:1", holder="a", pid=1, host="h1", now=NOW, ttl=TTL) is None
         held = take("send:1", holder="b", pid=2, host="h2", now=NOW + timedelta(seconds=59), ttl=TTL)
@@ -153,7 +155,7 @@ def test_a_sender_whose_lease_was_taken_over_stops_before_sending_more(
     def renew_then_lose(self: lease_module.SendLease) -> bool:  # as if it had stalled past its time
         renewals.append(1)
         if len(renewals) == 10:
-            with Store(site / "syndicate.db") as other:
+            with site_store(site) as other:
                 other.take_lease(self.name, holder="another", pid=os.getpid(), host="elsewhere",
                                  now=self.clock() + timedelta(hours=1), ttl=TTL)
         return self.store.renew_lease(self.name, holder=self.holder, now=self.clock(), ttl=self.ttl)

@@ -34,9 +34,8 @@ from syndicate.config import Config, load_config
 from syndicate.newsletter.make import make_newsletter
 from syndicate.schedule.lock import RunLock
 from syndicate.schedule.run import run_once
-from syndicate.state import Store
 
-from .conftest import NOW, write
+from .conftest import NOW, site_store, write
 from .fake_clock import FakeClock
 from .live_servers import SmtpServer, free_port
 
@@ -116,12 +115,12 @@ def outbox(site: Path) -> dict[int, int]:
 
 def issues(site: Path) -> list[tuple[int, str, int]]:
     """(number, subject, how many articles) of every issue recorded."""
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return [(i.number, i.subject, len(i.article_ids)) for i in store.issues()]
 
 
 def last_slot(site: Path) -> str | None:
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return store.get("schedule.last_slot")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,18 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import Config
-from syndicate.state import Store, Subscriber
+from syndicate.state import Store, Subscriber, open_store
 
 from .conftest import DATA, NOW, write
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SECRET = re.compile(r"[0-9a-f]{32}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+#: Every test runs with the state in SQLite, then in PostgreSQL (see conftest's ``backend``).
+pytestmark = pytest.mark.usefixtures("backend")
+#: For the tests of a second site's state, a new file: SQLite only.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -43,7 +47,7 @@ def import_csv(runner: CliRunner, site: Path, data: str | bytes, name: str = "pe
 
 
 def everyone(config: Config) -> list[Subscriber]:
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         return list(store.subscribers())
 
 
@@ -53,7 +57,7 @@ def listed(config: Config) -> list[tuple[str, str, str]]:
 
 
 def one(config: Config, email: str) -> Subscriber:
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         found = store.subscriber(email)
     assert found is not None, f"{email} is not stored"
     return found
@@ -315,7 +319,7 @@ def test_an_import_never_makes_an_unsubscribed_or_bounced_address_active_again(
     if how == "unsubscribed":
         assert subscribers(runner, "unsubscribe", "ann@example.org").exit_code == 0
     else:
-        with Store(config.state_path) as store, store.transaction():
+        with open_store(config) as store, store.transaction():
             assert store.set_status("ann@example.org", "bounced", NOW)
     before = one(config, "ann@example.org")
     assert before.status == how
@@ -329,7 +333,7 @@ def test_ten_thousand_rows_are_imported(runner: CliRunner, site: Path, config: C
     rows = "".join(f"user{i}@example.org,User {i}\n" for i in range(10_000))
     result = import_csv(runner, site, "email,name\n" + rows + "USER0@example.org,Again\n")
     assert (result.exit_code, result.stdout) == (0, summary(10_000, 1, 0))
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.subscriber_counts() == {"active": 10_000}
         assert store.subscriber("user9999@example.org").name == "User 9999"
         assert len({s.secret for s in store.subscribers()}) == 10_000
@@ -393,6 +397,7 @@ def test_export_writes_csv_with_a_header_to_stdout(runner: CliRunner, config: Co
         f"bob@example.org,Bob,unsubscribed,{bob.created_at},{bob.confirmed_at},{bob.unsubscribed_at},cli"]
 
 
+@SQLITE_ONLY
 def test_an_export_imported_into_a_fresh_database_gives_the_same_addresses_and_names(
         runner: CliRunner, site: Path, config: Config) -> None:
     import_csv(runner, site, "email,name\n"
@@ -412,6 +417,7 @@ def test_an_export_imported_into_a_fresh_database_gives_the_same_addresses_and_n
     assert [(s.email, s.name) for s in everyone(config)] == before
 
 
+@SQLITE_ONLY
 def test_an_export_imported_into_a_fresh_database_keeps_unsubscribed_people_unsubscribed(
         runner: CliRunner, site: Path, config: Config) -> None:
     add_three(runner)
@@ -428,6 +434,7 @@ def test_export_quotes_what_csv_needs(runner: CliRunner, site: Path) -> None:
     assert (row["email"], row["name"], row["source"]) == ("ann@example.org", 'Smith, "Ann"', "import:people.csv")
 
 
+@SQLITE_ONLY
 def test_export_neutralizes_cells_a_spreadsheet_would_run_and_import_restores_them(
         runner: CliRunner, site: Path, config: Config, tmp_path: Path) -> None:
     source = (DATA / "subscribers" / "formula-cells.csv").read_text(encoding="utf-8")
@@ -506,8 +513,8 @@ def test_remove_forgets_the_subscriber_and_their_deliveries(
     result = subscribers(runner, "remove", "ANN@example.org")
     assert (result.exit_code, result.output) == (0, "Removed ANN@example.org.\n")
     assert [s.email for s in everyone(config)] == ["bob@example.org"]
-    with sqlite3.connect(config.state_path) as db:
-        rows = db.execute("SELECT subscriber_id, status FROM delivery ORDER BY subscriber_id").fetchall()
+    with open_store(config) as store:
+        rows = store.db.execute("SELECT subscriber_id, status FROM delivery ORDER BY subscriber_id").fetchall()
     assert ann_id not in [r[0] for r in rows]
     assert rows == [(one(config, "bob@example.org").id, "sent")]  # the others' records stay
 
