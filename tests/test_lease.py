@@ -96,7 +96,6 @@ def test_three_senders_started_at_the_same_moment_deliver_each_message_once(
     assert smtp.copies() == Counter({e: 1 for e in emails})
 
 
-@pytest.mark.usefixtures("backend")
 def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     configure(site, smtp.port)

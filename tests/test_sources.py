@@ -181,6 +181,7 @@ def test_two_sources_whose_entries_share_ids_do_not_collide(site: Path, feeds: F
     assert sorted({a.origin for a in content.newsletter}) == ["A", "B"]
 
 
+@pytest.mark.usefixtures("backend")
 def test_an_entry_is_never_in_two_issues_however_its_feed_changes(site: Path, feeds: FeedServer) -> None:
     feeds.add("/feed", RSS, content_type="application/rss+xml")
     config = with_sources(site, {"url": feeds.url("/feed"), "name": "Harbour News"})

@@ -30,7 +30,8 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 #: Every test runs with the state in SQLite, then in PostgreSQL (see conftest's ``backend``).
 pytestmark = pytest.mark.usefixtures("backend")
-#: For the tests of a second site's state, a new file: SQLite only.
+#: For the tests of what is checked before the state is reached (addresses, names, files), and of a
+#: second site's state (a new file): SQLite only.
 SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
@@ -81,6 +82,7 @@ def test_add_stores_an_active_subscriber_and_says_so(runner: CliRunner, config: 
     assert ann.unsubscribed_at is None
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("address", "reason"),
     [
@@ -111,6 +113,7 @@ def test_add_refuses_a_bad_address_as_a_usage_error_naming_it_and_the_reason(
     assert listed(config) == []
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
@@ -148,6 +151,7 @@ def test_adding_an_unsubscribed_address_again_changes_nothing(runner: CliRunner,
     assert everyone(config) == before
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("name", "stored"),
     [
@@ -178,6 +182,7 @@ def test_every_subscriber_gets_a_secret_of_128_bits_unlike_anyone_elses(
 
 # -- import: reading the file ------------------------------------------------------------------
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("data", "expect"),
     [
@@ -246,7 +251,7 @@ def test_each_invalid_row_is_reported_with_its_line_and_the_rest_are_imported(
     assert result.stdout == summary(2, 0, 4)
     assert listed(config) == [("ann@example.org", "Ann", "active"), ("bob@example.org", "Bob", "active")]
 
-
+@SQLITE_ONLY
 def test_a_line_number_counts_the_lines_of_a_quoted_multiline_name(runner: CliRunner, site: Path) -> None:
     result = import_csv(runner, site, 'email,name\nann@example.org,"Ann\nSmith"\nbad,Bad\n')
     assert result.exit_code == 1
@@ -260,7 +265,7 @@ def test_a_file_of_only_invalid_rows_imports_nothing_and_exits_1(
     assert result.stderr == "error: people.csv, line 2: 'nope': An email address must have an @-sign.\n"
     assert listed(config) == []
 
-
+@SQLITE_ONLY
 def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(
         runner: CliRunner, site: Path, config: Config) -> None:
     result = import_csv(runner, site, "email,name\nann@example.org,Zoë\n".encode("latin-1"))
@@ -269,13 +274,14 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(
     assert listed(config) == []
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("data", ["", "\n\n", "email,name\n"], ids=["empty", "blank-lines", "header-only"])
 def test_an_empty_file_imports_nothing(runner: CliRunner, site: Path, config: Config, data: str) -> None:
     result = import_csv(runner, site, data)
     assert (result.exit_code, result.stdout, result.stderr) == (0, summary(0, 0, 0), "")
     assert listed(config) == []
 
-
+@SQLITE_ONLY
 def test_a_missing_file_is_a_usage_error(runner: CliRunner, site: Path) -> None:
     result = subscribers(runner, "import", "missing.csv")
     assert result.exit_code == 2
@@ -375,7 +381,7 @@ def test_list_status_shows_only_that_status(runner: CliRunner, status: str, emai
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == emails
     assert (result.exit_code, result.stderr) == (0, count)
 
-
+@SQLITE_ONLY
 def test_list_refuses_an_unknown_status(runner: CliRunner) -> None:
     result = subscribers(runner, "list", "--status", "gone")
     assert result.exit_code == 2
@@ -528,6 +534,7 @@ def test_a_removed_address_can_be_added_again_as_a_new_subscriber(runner: CliRun
     assert (new.status, new.source, new.secret != old.secret) == ("active", "cli", True)
 
 
+@SQLITE_ONLY
 @given(st.text(alphabet=st.sampled_from("=+-@\t\r'ab ,\""), max_size=12))
 def test_a_neutralized_cell_always_reads_back_as_it_was_and_never_starts_a_formula(value: str) -> None:
     from syndicate.delivery.addresses import FORMULA_STARTS, restore_cell, safe_cell
