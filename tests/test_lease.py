@@ -194,3 +194,23 @@ def test_a_sender_waiting_on_the_rate_limit_past_its_lease_does_not_send_alongsi
     assert first and first[0].interrupted and first[0].sent == 1
     assert second.sent == 2
     assert smtp.copies() == Counter({e: 1 for e in emails})
+
+
+def test_a_lease_whose_process_is_gone_is_taken_over_at_once_only_on_its_own_host(state_at: str | Path) -> None:
+    import socket
+
+    from syndicate.delivery.lease import SendBusy, SendLease
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # its pid now names no process (here)
+    with Store(state_at) as store:
+        for host, taken_over in ((f"not-{socket.gethostname()}", False), (socket.gethostname(), True)):
+            store.take_lease("send:1", holder=f"{host}:{gone.pid}", pid=gone.pid, host=host, now=NOW, ttl=TTL)
+            lease = SendLease(store, 1, ttl=TTL, clock=lambda: NOW + timedelta(seconds=1))
+            if taken_over:
+                lease.take()
+                assert store.lease("send:1").holder == lease.holder
+            else:  # on another host, the same pid may well be alive: only the lease's expiry can tell
+                with pytest.raises(SendBusy, match=rf"pid {gone.pid} on {host}, since"):
+                    lease.take()
+            store.release_lease("send:1", holder=store.lease("send:1").holder)

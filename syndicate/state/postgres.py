@@ -21,9 +21,11 @@ import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from ..config import DATABASE_URL_ENV, mask_url
 from ..errors import StoreError
+from .database import Dialect
 from .migrations import MIGRATIONS, script_for, statements
 
 #: The advisory lock that makes the first ``syndicate_db`` once, however many processes open at once.
@@ -68,9 +70,8 @@ def connect(url: str, *, migrate: bool = True) -> Connection:
 
 
 def _masked(err: Exception, url: str) -> str:
+    """The first line of a psycopg error, with the URL's password (should libpq ever echo it) masked."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    from urllib.parse import unquote, urlsplit
-
     password = urlsplit(url).password
     return text.replace(unquote(password), "***") if password else text
 
@@ -92,8 +93,6 @@ class Connection:
         self._in_transaction = False
         self._writes: int | None = None  # the count of writes as last seen by changed_elsewhere
         self._dirty = False
-        from .database import Dialect
-
         self.dialect = Dialect("postgresql", "lower(email) = lower(?)", "json_array_elements_text(?::json)",
                                errors.IntegrityError)
 
