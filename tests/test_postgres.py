@@ -69,6 +69,25 @@ def test_without_psycopg_a_postgresql_state_says_what_to_install(monkeypatch: py
                                  "pip install 'syndicate[scale]'.")
 
 
+def test_a_server_gone_mid_use_is_a_store_error_and_the_next_open_works_once_it_is_back(
+        postgres_server: object, pg_state_url: str) -> None:
+    from syndicate.errors import StoreError
+
+    with Store(pg_state_url) as store:
+        store.set("k", 1)
+        postgres_server.stop()  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(StoreError, match=rf"^{re.escape(pg_state_url)}: the state database failed \("):
+                store.get("k")
+            with pytest.raises(StoreError, match=rf"^{re.escape(pg_state_url)}: cannot write the state database"):
+                with store.transaction():
+                    store.set("k", 2)
+        finally:
+            postgres_server.start()  # type: ignore[attr-defined]
+    with Store(pg_state_url) as store:
+        assert store.get("k") == 1
+
+
 # -- state migrate ----------------------------------------------------------------------------------
 
 def _sqlite_site(runner: CliRunner) -> None:
@@ -130,6 +149,27 @@ def test_migrate_refuses_a_database_that_holds_another_state(runner: CliRunner, 
                    "'state migrate' an empty database (or drop this one's tables first).\n")
     with Store(pg_url) as other:
         assert [s.email for s in other.subscribers()] == ["zed@example.org"]
+
+
+def test_a_copy_that_does_not_check_out_keeps_nothing_and_exits_1(
+        runner: CliRunner, site: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import syndicate.state.copy as copying
+
+    _sqlite_site(runner)
+    copy_table = copying._copy_table
+
+    def losing_a_subscriber(src: Store, dst: Store, table: str, cols: list[str], secret: str | None) -> None:
+        copy_table(src, dst, table, cols, secret)
+        if table == "subscriber":
+            dst.db.execute("DELETE FROM subscriber WHERE id = (SELECT max(id) FROM subscriber)")
+
+    monkeypatch.setattr(copying, "_copy_table", losing_a_subscriber)
+    code, out, err = invoke(runner, "state", "migrate", "--to", pg_url)
+    assert (code, out) == (1, "")
+    assert re.fullmatch(rf"Error: the copy into {re.escape(pg_url)} did not check out: subscriber \(1 row, "
+                        r"[0-9a-f]{16}; expected 2, [0-9a-f]{16}\); nothing was kept.\n", err), err
+    with Store(pg_url) as target:
+        assert target.subscriber_counts() == {} and target.issue_numbers() == []
 
 
 def test_migrate_needs_a_target_and_a_sqlite_state(runner: CliRunner, site: Path) -> None:

@@ -17,7 +17,7 @@ from ..config import Config, mask_url
 from ..errors import SyndicateError
 
 if TYPE_CHECKING:
-    from ..state.locks import DatabaseLock
+    from ..state import DatabaseLock
 
 
 class Busy(SyndicateError):
@@ -68,7 +68,7 @@ class RunLock:
         return self
 
     def _take_in_database(self) -> RunLock:
-        from ..state.locks import DatabaseLock
+        from ..state import DatabaseLock
 
         lock = DatabaseLock(self.url, "run")
         holder = lock.acquire(pid=os.getpid(), host=socket.gethostname(), since=time.time())

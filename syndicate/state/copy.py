@@ -68,7 +68,7 @@ def copy_state(source: Path, target_url: str, *, secret: str | None) -> CopyRepo
                 report = [TableCount(t, *want[t]) for t, _ in tables]
                 if have == want:
                     return CopyReport(tuple(report), False, dst.where)
-                held = [f"{t}: {n} row{'s' * (n != 1)}" for t, (n, _) in have.items() if n]
+                held = [f"{t}: {_rows(n)}" for t, (n, _) in have.items() if n]
                 if held:
                     raise CannotStartError(
                         f"{dst.where} already holds another state ({', '.join(held)}); nothing copied. "
@@ -78,12 +78,16 @@ def copy_state(source: Path, target_url: str, *, secret: str | None) -> CopyRepo
                 _restart_identities(src, dst)
                 have = {t: checksum(_target_rows(dst, t, cols)) for t, cols in tables}
                 if have != want:
-                    bad = ", ".join(f"{t} ({have[t][0]} rows, {have[t][1]}; expected {want[t][0]}, {want[t][1]})"
+                    bad = ", ".join(f"{t} ({_rows(have[t][0])}, {have[t][1]}; expected {want[t][0]}, {want[t][1]})"
                                     for t, _ in tables if have[t] != want[t])
                     raise StoreError(f"the copy into {dst.where} did not check out: {bad}; nothing was kept.")
         finally:
             src.db.execute("COMMIT")
     return CopyReport(tuple(report), True, dst.where)
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
 
 
 def _tables(src: Store) -> list[tuple[str, list[str]]]:

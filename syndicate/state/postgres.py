@@ -144,6 +144,10 @@ class Connection:
         else:
             try:
                 self.raw.execute("COMMIT")
+            except psycopg.Error as err:
+                self._rollback()
+                self._writes, self._dirty = before
+                raise StoreError(f"{self.where}: cannot write the state database ({_masked(err, '')}).") from err
             finally:
                 self._in_transaction = False
 
@@ -161,7 +165,7 @@ class Connection:
             pass  # the connection is gone: the server rolled it back
 
     def changed_elsewhere(self) -> bool:
-        writes = self.raw.execute("SELECT writes FROM syndicate_db").fetchone()[0]
+        writes = self.execute("SELECT writes FROM syndicate_db").fetchone()[0]
         changed = self._dirty or (self._writes is not None and writes != self._writes)
         self._writes, self._dirty = writes, False
         return changed
