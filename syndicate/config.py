@@ -29,6 +29,31 @@ from .errors import ConfigError
 
 CONFIG_NAME = "syndicate.toml"
 
+#: The environment variable that overrides ``[state] url``.
+DATABASE_URL_ENV = "SYNDICATE_DATABASE_URL"
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password (if any) shown as ``***``: for messages, logs and ``status``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+
+
+def database_url_problem(url: str) -> str | None:
+    """None if ``url`` names a PostgreSQL database, else what is wrong with it and the fix."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in ("postgresql", "postgres"):
+        return ("which is not a PostgreSQL URL. Write it like 'postgresql://user@host:5432/dbname', "
+                "or leave it empty for SQLite at [state] path.")
+    try:
+        urlsplit(url).port
+    except ValueError:
+        return "whose port is not a number. Write it like 'postgresql://user@host:5432/dbname'."
+    return None
+
 
 def _key(default: Any, doc: str) -> Any:
     """A config key: its default and the one line the README shows for it."""
@@ -73,6 +98,9 @@ class OutputConfig:
 @dataclass(frozen=True)
 class StateConfig:
     path: str = _key("syndicate.db", "SQLite database of what was built and seen. Keep it: it is not output.")
+    url: str = _key("", "A PostgreSQL database to keep the state in instead, `postgresql://user@host/dbname` "
+                        "(needs `syndicate[scale]`; `SYNDICATE_DATABASE_URL` overrides it, so that a password "
+                        "stays out of the file). Empty: SQLite at `path`.")
 
 
 @dataclass(frozen=True)
@@ -256,6 +284,18 @@ class Config:
         return self.root / self.state.path
 
     @property
+    def state_url(self) -> str:
+        """The PostgreSQL URL the state is kept at (``SYNDICATE_DATABASE_URL``, else ``[state] url``),
+        or "" for SQLite at :attr:`state_path`.
+
+        :raises ConfigError: the variable holds something else than a PostgreSQL URL.
+        """
+        env = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if env and (problem := database_url_problem(env)):
+            raise ConfigError(f"{DATABASE_URL_ENV} is {mask_url(env)!r}, {problem}")
+        return env or self.state.url.strip()
+
+    @property
     def per_article(self) -> bool:
         """One issue per new article: [newsletter] mode = "per_article", and always with [schedule]
         newsletter = "on publish", whose promise that is (whatever the mode says)."""
@@ -328,6 +368,7 @@ def config_from_dict(data: dict[str, Any], *, source: Path | None = None, text: 
         _check_sender(sections.get("newsletter") or NewsletterConfig(), name, text, problems)
         _check_paths(source.parent if source else Path("."), sections, name, text, problems)
         _check_fetch(sections.get("fetch") or FetchConfig(), name, text, problems)
+        _check_state_url(sections.get("state") or StateConfig(), name, text, problems)
     if problems:
         raise ConfigError(problems)
     root = source.parent if source else Path(".")
@@ -595,6 +636,11 @@ def _check_paths(root: Path, sections: dict[str, Any], name: str, text: str, pro
     elif inside(content, output):
         problems.append(f"{_where(name, text, 'content', 'dir')}: 'content.dir' ({content}) is inside the output "
                         f"folder ({output}): {clash}. Give each a folder of its own.")
+
+
+def _check_state_url(state: StateConfig, name: str, text: str, problems: list[str]) -> None:
+    if state.url.strip() and (problem := database_url_problem(state.url.strip())):
+        problems.append(f"{_where(name, text, 'state', 'url')}: 'state.url' is {mask_url(state.url)!r}, {problem}")
 
 
 def _check_schedule(schedule: ScheduleConfig, name: str, text: str, problems: list[str]) -> None:

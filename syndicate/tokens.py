@@ -5,8 +5,9 @@ under the site's secret and checked in constant time. The signature also covers 
 secret of the subscriber's own (their unsubscribe secret, or the nonce of their latest
 sign-up), so removing someone, or a newer sign-up, kills their old links; subscriber
 ids are never reused. A confirm token cannot unsubscribe, nor the reverse. The secret
-comes from ``SYNDICATE_SECRET``, or is made once and kept beside the state database
-(``<db>.secret``, mode 0600).
+comes from ``SYNDICATE_SECRET``, or is made once and kept beside the SQLite state database
+(``<db>.secret``, mode 0600), or in a PostgreSQL state itself (so that every host serving or
+sending for the site signs with the same one).
 """
 
 from __future__ import annotations
@@ -31,10 +32,16 @@ class BadToken(SyndicateError, ValueError):
 
 
 def load_secret(config: Config) -> bytes:
-    """``SYNDICATE_SECRET``, or the secret kept beside the state database (made on first use)."""
+    """``SYNDICATE_SECRET``, or the secret kept beside the SQLite state database, or in the
+    PostgreSQL one (made on first use)."""
     env = os.environ.get("SYNDICATE_SECRET")
     if env:
         return env.encode("utf-8")
+    if config.state_url:
+        from .state import open_store
+
+        with open_store(config) as store:
+            return store.site_secret(secrets.token_urlsafe(32)).encode("ascii")
     path = Path(f"{config.state_path}.secret")
     try:
         return path.read_bytes().strip()
@@ -49,6 +56,14 @@ def load_secret(config: Config) -> bytes:
     with os.fdopen(fd, "wb") as fh:
         fh.write(value)
     return value
+
+
+def kept_secret(config: Config) -> bytes | None:
+    """The secret kept beside the SQLite state database, if one was made (none is made here)."""
+    try:
+        return Path(f"{config.state_path}.secret").read_bytes().strip() or None
+    except FileNotFoundError:
+        return None
 
 
 class Signer:

@@ -79,6 +79,13 @@ def write(path: Path, text: str | bytes) -> Path:
     return path
 
 
+def site_store(site: Path) -> Any:
+    """The state of the site at ``site``: in PostgreSQL when the test's ``backend`` put it there."""
+    from syndicate.state import Store
+
+    return Store(os.environ.get("SYNDICATE_DATABASE_URL") or site / "syndicate.db")
+
+
 @pytest.fixture
 def wall_clock(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """``wall_clock("2027-02-01T00:00:00Z")``: the real time as the commands see it, moved on, so
@@ -130,6 +137,42 @@ def pg_url(postgres_server: Any) -> str:
     if postgres_server.process is None:  # a test stopped it and failed before starting it again
         postgres_server.start()
     return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(postgres_server: Any) -> str:
+    """A database at the latest schema, made once: each test's copy of it is made in milliseconds."""
+    from syndicate.state import Store
+
+    url = postgres_server.new_database()
+    Store(url).close()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def pg_state_url(postgres_server: Any, _pg_template: str) -> str:
+    """The URL of a new PostgreSQL state database of this test's own, at the latest schema."""
+    if postgres_server.process is None:
+        postgres_server.start()
+    return postgres_server.new_database(_pg_template)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test twice: with the site's state in SQLite ([state] path), and in a PostgreSQL
+    database of its own (``SYNDICATE_DATABASE_URL``, which every command, and every process the
+    test starts, reads)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("SYNDICATE_DATABASE_URL", request.getfixturevalue("pg_state_url"))
+    return request.param
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_at(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a test's state is, for ``Store(state_at)``: a SQLite file, then a PostgreSQL URL."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("pg_state_url")
+    return tmp_path / "s.db"
 
 
 @pytest.fixture(scope="session")

@@ -139,14 +139,14 @@ class PostgresServer:
             self.process.wait()
         self.process = None
 
-    def new_database(self) -> str:
-        """A new empty database; returns its URL."""
+    def new_database(self, template: str = "template0") -> str:
+        """A new database, a copy of ``template`` (empty by default); returns its URL."""
         import psycopg
 
         self._databases += 1
         name = f"test_{os.getpid()}_{self._databases}"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return self.url(name)
 
     def close(self) -> None:

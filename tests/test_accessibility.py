@@ -28,7 +28,7 @@ from click.testing import CliRunner
 
 from syndicate.cli import main
 from syndicate.config import load_config
-from syndicate.state import Store
+from syndicate.state import open_store
 from syndicate.tokens import Signer, load_secret
 
 from .conftest import DATA, NOW
@@ -151,7 +151,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
                 assert result.exit_code == 0, result.output
             config = load_config(toml)
             signer = Signer(load_secret(config))  # the secret file beside the database: the server's too
-            with Store(config.state_path) as store, store.transaction():
+            with open_store(config) as store, store.transaction():
                 pending = store.request_confirmation("pending@example.org", "", source="test", now=NOW)
                 active = store.add_subscriber("active@example.org", now=NOW)
             tokens = {"confirm": signer.make("confirm", pending.id, binding=pending.confirm_nonce or ""),

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from syndicate.cli import main
-from syndicate.state import Store
 
+from .conftest import site_store
 from .live_servers import Mailbox, Serve, free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ def run(runner: CliRunner, *args: str) -> str:
 
 
 def status_of(site: Path, address: str) -> str:
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return store.subscriber(address).status
 
 

@@ -40,7 +40,7 @@ from syndicate.delivery.transport import SmtpTransport, Transport, make_transpor
 from syndicate.errors import DeliveryError
 from syndicate.state import Store
 
-from .conftest import NOW, write
+from .conftest import NOW, site_store, write
 from .live_servers import SmtpServer, free_port
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
@@ -92,7 +92,7 @@ def make_site(runner: CliRunner, site: Path, port: int | None, emails: list[str]
     """Configure delivery, add the subscribers (and some who must get nothing), make issue #1."""
     configure(site, port, **delivery)
     subscribe(runner, site, emails)
-    with Store(site / "syndicate.db") as store, store.transaction():
+    with site_store(site) as store, store.transaction():
         for address in pending:
             store.add_subscriber(address, "Not confirmed", status="pending", now=NOW)
         for address in unsubscribed:
@@ -128,7 +128,7 @@ class Row(NamedTuple):
 
 def ledger(site: Path, issue: int = 1) -> dict[str, Row]:
     """The delivery rows of ``issue``, by subscriber address."""
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         rows = store.db.execute(
             "SELECT s.email, d.status, d.attempts, d.message_id, d.reply FROM delivery d "
             "JOIN subscriber s ON s.id = d.subscriber_id WHERE d.issue_number = ? ORDER BY s.id",
@@ -138,7 +138,7 @@ def ledger(site: Path, issue: int = 1) -> dict[str, Row]:
 
 def statuses(site: Path) -> dict[str, tuple[str, int]]:
     """Every subscriber's (status, bounces)."""
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return {s.email: (s.status, s.bounces) for s in store.subscribers()}
 
 
@@ -155,6 +155,7 @@ def second_issue(runner: CliRunner, site: Path) -> None:
 
 # -- a normal send ---------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("backend")
 def test_every_active_subscriber_gets_exactly_one_copy(runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     smtp.start()
     emails = addresses(5)
@@ -251,7 +252,7 @@ def test_a_dry_run_with_include_new_counts_who_joined(runner: CliRunner, site: P
     make_site(runner, site, smtp.port, emails)
     send(runner)
     # One who got the issue leaves, one joins: the two must not cancel out.
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         store.set_status(emails[0], "unsubscribed", NOW)
     subscribe(runner, site, ["late@example.com"], "late.csv")
     assert send(runner, "--dry-run").stdout == (
@@ -333,6 +334,7 @@ def test_a_connection_is_renewed_after_max_per_connection(runner: CliRunner, sit
 # -- the server says "later" -----------------------------------------------------------------
 
 @pytest.mark.parametrize("reply", ["451 4.3.0 Try again later", "421 4.3.2 Service shutting down"])
+@pytest.mark.usefixtures("backend")
 def test_deferred_messages_are_retried_within_the_run(runner: CliRunner, site: Path, smtp: SmtpServer,
                                                        reply: str) -> None:
     smtp.start(rcpt_first=3, rcpt_reply=reply)
@@ -417,6 +419,7 @@ def test_a_5xx_after_the_data_fails_and_bounces(runner: CliRunner, site: Path, s
 
 # -- the server says "no" --------------------------------------------------------------------
 
+@pytest.mark.usefixtures("backend")
 def test_a_5xx_fails_that_message_and_bounces_the_subscriber(runner: CliRunner, site: Path,
                                                              smtp: SmtpServer) -> None:
     refused = {"nobody@example.com": "550 5.1.1 No such user", "closed@example.com": "553 5.1.2 Mailbox closed"}
@@ -650,7 +653,7 @@ def test_smtp_delivers_the_bytes_as_made_lines_starting_with_a_dot_included(smtp
 class Unsubscribing:
     """Wraps a real transport; once ``trigger`` has been sent to, ``leaver`` unsubscribes."""
 
-    def __init__(self, inner: Transport, state: Path, trigger: str, leaver: str) -> None:
+    def __init__(self, inner: Transport, state: Path | str, trigger: str, leaver: str) -> None:
         self.inner, self.state, self.trigger, self.leaver = inner, state, trigger, leaver
 
     def send(self, message: Outgoing, *, key: str) -> str:
@@ -664,6 +667,7 @@ class Unsubscribing:
         self.inner.close()
 
 
+@pytest.mark.usefixtures("backend")
 def test_a_subscriber_who_unsubscribes_during_the_send_gets_nothing_more(runner: CliRunner, site: Path,
                                                                          smtp: SmtpServer) -> None:
     smtp.start()
@@ -672,13 +676,14 @@ def test_a_subscriber_who_unsubscribes_during_the_send_gets_nothing_more(runner:
     config = load_config(site / "syndicate.toml")
     leaver = emails[-1]
     report = deliver_issue(config, transport_factory=lambda c, n: Unsubscribing(
-        make_transport(c, n), c.state_path, trigger=emails[0], leaver=leaver))
+        make_transport(c, n), c.state_url or c.state_path, trigger=emails[0], leaver=leaver))
     assert (report.sent, report.skipped, report.failed, report.deferred, report.exit_code) == (4, 1, 0, 0, 0)
     assert smtp.copies() == Counter({e: 1 for e in emails[:-1]})
     assert [line for line in smtp.log() if leaver in line] == []
     assert ledger(site)[leaver] == Row("skipped", 0, "", "not active any more")
 
 
+@pytest.mark.usefixtures("backend")
 def test_subscribers_who_join_after_the_send_began_wait_for_include_new(runner: CliRunner, site: Path,
                                                                          smtp: SmtpServer) -> None:
     emails = addresses(3)

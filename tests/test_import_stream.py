@@ -19,7 +19,7 @@ from syndicate.cli import main
 from syndicate.config import Config
 from syndicate.delivery import addresses
 from syndicate.delivery import subscribers as mailing_list
-from syndicate.state import Store
+from syndicate.state import open_store
 
 from .conftest import NOW, write
 
@@ -35,7 +35,7 @@ def import_csv(runner: CliRunner, site: Path, data: str | bytes, name: str = "pe
 
 
 def listed(config: Config) -> list[tuple[str, str, str]]:
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         return [(s.email, s.name, s.status) for s in store.subscribers()]
 
 
@@ -64,7 +64,7 @@ def test_invalid_rows_in_every_batch_are_reported_in_order_with_their_lines(
 
 def test_an_unsubscribed_address_in_a_later_batch_stays_unsubscribed(
         runner: CliRunner, site: Path, config: Config) -> None:
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         store.add_subscriber("late@example.org", "Late", now=NOW)
         assert store.set_status("late@example.org", "unsubscribed", NOW)
         before = store.subscriber("late@example.org")
@@ -72,7 +72,7 @@ def test_an_unsubscribed_address_in_a_later_batch_stays_unsubscribed(
     result = import_csv(runner, site, data)
     assert (result.exit_code, result.stdout) == (0, "Imported 7 subscribers from people.csv; skipped 1 already "
                                                     "on the list (or repeated in the file); 0 invalid rows.\n")
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.subscriber("late@example.org") == before
         assert store.subscriber_counts() == {"active": 7, "unsubscribed": 1}
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from syndicate.cli import main
 from syndicate.state import Store
 
-from .conftest import NOW
+from .conftest import NOW, site_store
 from .live_servers import SmtpServer, free_port
 from .test_delivery import addresses, configure, ledger, subscribe
 
@@ -74,10 +74,11 @@ def test_a_second_send_and_a_cron_run_while_a_send_is_under_way_send_nothing_and
         assert busy and int(busy[1]) == first.pid, stdout
     assert smtp.copies() == Counter({e: 1 for e in emails})  # nobody twice, nobody left out
     assert {row.status for row in ledger(site).values()} == {"sent"}
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         assert store.lease("send:1") is None  # released at the end
 
 
+@pytest.mark.usefixtures("backend")
 def test_three_senders_started_at_the_same_moment_deliver_each_message_once(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     configure(site, smtp.port, concurrency=2)
@@ -106,7 +107,7 @@ def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
     wait_for(smtp, 20, first)
     first.kill()
     first.communicate()
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         assert store.lease("send:1").pid == first.pid  # left behind by the killed process
     resumed = runner.invoke(main, ["send"])
     assert (resumed.exit_code, resumed.stderr) == (0, ""), resumed.output
@@ -116,8 +117,8 @@ def test_a_killed_senders_lease_is_taken_over_at_once_and_the_send_resumes(
 
 # -- the lease itself, through the state --------------------------------------------------------
 
-def test_a_lease_is_one_holders_until_it_expires_or_its_holder_is_gone(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.db") as store:
+def test_a_lease_is_one_holders_until_it_expires_or_its_holder_is_gone(state_at: str | Path) -> None:
+    with Store(state_at) as store:
         take = store.take_lease
         assert take("send:1", holder="a", pid=1, host="h1", now=NOW, ttl=TTL) is None
         held = take("send:1", holder="b", pid=2, host="h2", now=NOW + timedelta(seconds=59), ttl=TTL)
@@ -153,7 +154,7 @@ def test_a_sender_whose_lease_was_taken_over_stops_before_sending_more(
     def renew_then_lose(self: lease_module.SendLease) -> bool:  # as if it had stalled past its time
         renewals.append(1)
         if len(renewals) == 10:
-            with Store(site / "syndicate.db") as other:
+            with site_store(site) as other:
                 other.take_lease(self.name, holder="another", pid=os.getpid(), host="elsewhere",
                                  now=self.clock() + timedelta(hours=1), ttl=TTL)
         return self.store.renew_lease(self.name, holder=self.holder, now=self.clock(), ttl=self.ttl)
@@ -193,3 +194,23 @@ def test_a_sender_waiting_on_the_rate_limit_past_its_lease_does_not_send_alongsi
     assert first and first[0].interrupted and first[0].sent == 1
     assert second.sent == 2
     assert smtp.copies() == Counter({e: 1 for e in emails})
+
+
+def test_a_lease_whose_process_is_gone_is_taken_over_at_once_only_on_its_own_host(state_at: str | Path) -> None:
+    import socket
+
+    from syndicate.delivery.lease import SendBusy, SendLease
+
+    gone = subprocess.Popen([sys.executable, "-c", ""])
+    gone.wait()  # its pid now names no process (here)
+    with Store(state_at) as store:
+        for host, taken_over in ((f"not-{socket.gethostname()}", False), (socket.gethostname(), True)):
+            store.take_lease("send:1", holder=f"{host}:{gone.pid}", pid=gone.pid, host=host, now=NOW, ttl=TTL)
+            lease = SendLease(store, 1, ttl=TTL, clock=lambda: NOW + timedelta(seconds=1))
+            if taken_over:
+                lease.take()
+                assert store.lease("send:1").holder == lease.holder
+            else:  # on another host, the same pid may well be alive: only the lease's expiry can tell
+                with pytest.raises(SendBusy, match=rf"pid {gone.pid} on {host}, since"):
+                    lease.take()
+            store.release_lease("send:1", holder=store.lease("send:1").holder)

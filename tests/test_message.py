@@ -27,7 +27,7 @@ from syndicate.cli import main
 from syndicate.config import Config, load_config
 from syndicate.delivery.message import MessageFactory, Outgoing
 from syndicate.newsletter.personalize import personalizers
-from syndicate.state import Issue, Store, Subscriber
+from syndicate.state import Issue, Subscriber, open_store
 from syndicate.tokens import Signer
 
 from .conftest import DATA, NOW
@@ -68,7 +68,7 @@ def make_issue(runner: CliRunner, site: Path, **newsletter: Any) -> tuple[Issue,
     result = runner.invoke(main, ["newsletter", *NOW_ARGS])
     assert result.exit_code == 0, result.output
     config = load_config(site / "syndicate.toml")
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         return store.issues()[-1], config
 
 
@@ -359,7 +359,7 @@ def test_send_test_writes_one_message_marked_test_and_records_nothing(
     assert msg["Subject"].lstrip() == f"[Test] {SUBJECT}"
     assert msg["To"] == "Tester@example.org"
     assert parts(msg)[1].get_content() == filled(issue, subscriber(0, "Tester@example.org", "", "test-preview"))[0]
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.delivery_counts(1) == {}
         assert [s.email for s in store.subscribers()] == ["ann@example.org", "bob@example.org"]
 
@@ -393,7 +393,7 @@ def test_dry_run_says_how_many_would_get_the_issue_and_records_nothing(
     assert result.stdout == (f"Would send issue #1 “{SUBJECT}” to 2 subscribers via output/outbox/ "
                              "(0 sent already). Nothing was sent.\n")
     assert not (site / "output" / "outbox").exists()
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.delivery_counts(1) == {}
 
 
@@ -403,11 +403,11 @@ def test_dry_run_counts_one_subscriber_in_the_singular_and_none_after_a_send(
     assert send(runner, "--dry-run").stdout == (
         f"Would send issue #1 “{SUBJECT}” to 1 subscriber via output/outbox/ (0 sent already). Nothing was sent.\n")
     assert send(runner, "-q").exit_code == 0
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.delivery_counts(1) == {"sent": 1}
     assert send(runner, "--dry-run").stdout == (
         f"Would send issue #1 “{SUBJECT}” to 0 subscribers via output/outbox/ (1 sent already). Nothing was sent.\n")
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.delivery_counts(1) == {"sent": 1}
 
 
@@ -419,7 +419,7 @@ def test_a_sent_message_is_the_factorys_message_for_that_subscriber(
     data = path.read_bytes()
     assert_well_formed(data)
     msg = parse(data)
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         ann = store.subscriber("ann@example.org")
     assert ann is not None
     assert list(msg.keys()) == HEADERS

@@ -31,7 +31,7 @@ from syndicate.newsletter.plan import plan_issues
 from syndicate.newsletter.render import PREVIEW_VALUES
 from syndicate.state import Issue, Store
 
-from .conftest import DATA, NOW, write
+from .conftest import DATA, NOW, site_store, write
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SITE_TITLE = "Test Site & Friends"
@@ -77,7 +77,7 @@ def build(runner: CliRunner, now: list[str] = NOW_ARGS) -> Result:
 
 def recorded(site: Path) -> tuple[list[Issue], set[str]]:
     """The issues in the state database, and every covered article id."""
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return store.issues(), store.covered_ids()
 
 

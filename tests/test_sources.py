@@ -18,7 +18,7 @@ from syndicate.content.render import render_html
 from syndicate.feeds.build import build_site
 from syndicate.newsletter.make import make_newsletter
 from syndicate.sources import fetch_sources, source_content
-from syndicate.state import Store
+from syndicate.state import open_store
 
 from .conftest import DATA, NOW
 from .feed_server import FeedServer, read_case
@@ -54,7 +54,7 @@ def with_sources(site: Path, *tables: dict[str, object], fetch: str = FETCH) -> 
 
 
 def fetch_now(config: Config, now: datetime = NOW, **options: object):  # noqa: ANN201
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         report = fetch_sources(config, store, now=now, **options)  # type: ignore[arg-type]
         return report, source_content(config, store), store.source_states()
 
@@ -181,6 +181,7 @@ def test_two_sources_whose_entries_share_ids_do_not_collide(site: Path, feeds: F
     assert sorted({a.origin for a in content.newsletter}) == ["A", "B"]
 
 
+@pytest.mark.usefixtures("backend")
 def test_an_entry_is_never_in_two_issues_however_its_feed_changes(site: Path, feeds: FeedServer) -> None:
     feeds.add("/feed", RSS, content_type="application/rss+xml")
     config = with_sources(site, {"url": feeds.url("/feed"), "name": "Harbour News"})
@@ -334,7 +335,7 @@ def test_a_digest_takes_at_most_max_from_sources_and_the_first_issue_sets_the_ol
     [issue] = make_newsletter(config, now=NOW).created
     titles = [t for t in ("Ferry timetable for the winter", "New pier lights", "Fish market moves") if t in issue.html]
     assert titles == ["Ferry timetable for the winter", "New pier lights"]
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         covered = store.covered_ids()
     assert sum(":sources/" in i for i in covered) == 3  # the third set aside by the first issue
 

@@ -13,9 +13,8 @@ import lxml.html
 from click.testing import CliRunner
 
 from syndicate.schedule.run import run_once
-from syndicate.state import Store
 
-from .conftest import DATA, NOW
+from .conftest import DATA, NOW, site_store
 from .feed_server import FeedServer
 from .live_servers import Mailbox
 from .test_delivery import configure, subscribe
@@ -77,7 +76,7 @@ def test_a_digest_of_three_feeds_and_the_local_articles_is_sent_naming_each_sour
         # A relative item url is resolved against the feed's own address.
         assert f"Read on Tide Watch: {feeds.url('/2026/11/26/spring')}" in text
 
-        with Store(site / "syndicate.db") as store:
+        with site_store(site) as store:
             [issue] = store.issues()
         assert sum(":sources/" in i for i in issue.article_ids) == 7
 
@@ -93,5 +92,5 @@ def test_a_digest_of_three_feeds_and_the_local_articles_is_sent_naming_each_sour
         assert third.build is not None and third.build.up_to_date and not third.did_something
         assert third.created == [] and len(feeds.log) == 6
         assert len(mailbox.received()) == 1
-        with Store(site / "syndicate.db") as store:
+        with site_store(site) as store:
             assert store.issue_numbers() == [1]

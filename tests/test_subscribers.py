@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,19 @@ from click.testing import CliRunner, Result
 
 from syndicate.cli import main
 from syndicate.config import Config
-from syndicate.state import Store, Subscriber
+from syndicate.state import Store, Subscriber, open_store
 
 from .conftest import DATA, NOW, write
 
 NOW_ARGS = ["--now", "2026-11-28T12:00:00Z"]
 SECRET = re.compile(r"[0-9a-f]{32}")
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
+
+#: Every test runs with the state in SQLite, then in PostgreSQL (see conftest's ``backend``).
+pytestmark = pytest.mark.usefixtures("backend")
+#: For the tests of what is checked before the state is reached (addresses, names, files), and of a
+#: second site's state (a new file): SQLite only.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -43,7 +48,7 @@ def import_csv(runner: CliRunner, site: Path, data: str | bytes, name: str = "pe
 
 
 def everyone(config: Config) -> list[Subscriber]:
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         return list(store.subscribers())
 
 
@@ -53,7 +58,7 @@ def listed(config: Config) -> list[tuple[str, str, str]]:
 
 
 def one(config: Config, email: str) -> Subscriber:
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         found = store.subscriber(email)
     assert found is not None, f"{email} is not stored"
     return found
@@ -77,6 +82,7 @@ def test_add_stores_an_active_subscriber_and_says_so(runner: CliRunner, config: 
     assert ann.unsubscribed_at is None
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("address", "reason"),
     [
@@ -107,6 +113,7 @@ def test_add_refuses_a_bad_address_as_a_usage_error_naming_it_and_the_reason(
     assert listed(config) == []
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("typed", "stored"),
     [
@@ -144,6 +151,7 @@ def test_adding_an_unsubscribed_address_again_changes_nothing(runner: CliRunner,
     assert everyone(config) == before
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("name", "stored"),
     [
@@ -174,6 +182,7 @@ def test_every_subscriber_gets_a_secret_of_128_bits_unlike_anyone_elses(
 
 # -- import: reading the file ------------------------------------------------------------------
 
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     ("data", "expect"),
     [
@@ -242,7 +251,7 @@ def test_each_invalid_row_is_reported_with_its_line_and_the_rest_are_imported(
     assert result.stdout == summary(2, 0, 4)
     assert listed(config) == [("ann@example.org", "Ann", "active"), ("bob@example.org", "Bob", "active")]
 
-
+@SQLITE_ONLY
 def test_a_line_number_counts_the_lines_of_a_quoted_multiline_name(runner: CliRunner, site: Path) -> None:
     result = import_csv(runner, site, 'email,name\nann@example.org,"Ann\nSmith"\nbad,Bad\n')
     assert result.exit_code == 1
@@ -256,7 +265,7 @@ def test_a_file_of_only_invalid_rows_imports_nothing_and_exits_1(
     assert result.stderr == "error: people.csv, line 2: 'nope': An email address must have an @-sign.\n"
     assert listed(config) == []
 
-
+@SQLITE_ONLY
 def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(
         runner: CliRunner, site: Path, config: Config) -> None:
     result = import_csv(runner, site, "email,name\nann@example.org,Zoë\n".encode("latin-1"))
@@ -265,13 +274,14 @@ def test_a_file_that_is_not_utf8_is_refused_with_a_clear_error(
     assert listed(config) == []
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("data", ["", "\n\n", "email,name\n"], ids=["empty", "blank-lines", "header-only"])
 def test_an_empty_file_imports_nothing(runner: CliRunner, site: Path, config: Config, data: str) -> None:
     result = import_csv(runner, site, data)
     assert (result.exit_code, result.stdout, result.stderr) == (0, summary(0, 0, 0), "")
     assert listed(config) == []
 
-
+@SQLITE_ONLY
 def test_a_missing_file_is_a_usage_error(runner: CliRunner, site: Path) -> None:
     result = subscribers(runner, "import", "missing.csv")
     assert result.exit_code == 2
@@ -315,7 +325,7 @@ def test_an_import_never_makes_an_unsubscribed_or_bounced_address_active_again(
     if how == "unsubscribed":
         assert subscribers(runner, "unsubscribe", "ann@example.org").exit_code == 0
     else:
-        with Store(config.state_path) as store, store.transaction():
+        with open_store(config) as store, store.transaction():
             assert store.set_status("ann@example.org", "bounced", NOW)
     before = one(config, "ann@example.org")
     assert before.status == how
@@ -329,7 +339,7 @@ def test_ten_thousand_rows_are_imported(runner: CliRunner, site: Path, config: C
     rows = "".join(f"user{i}@example.org,User {i}\n" for i in range(10_000))
     result = import_csv(runner, site, "email,name\n" + rows + "USER0@example.org,Again\n")
     assert (result.exit_code, result.stdout) == (0, summary(10_000, 1, 0))
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         assert store.subscriber_counts() == {"active": 10_000}
         assert store.subscriber("user9999@example.org").name == "User 9999"
         assert len({s.secret for s in store.subscribers()}) == 10_000
@@ -371,7 +381,7 @@ def test_list_status_shows_only_that_status(runner: CliRunner, status: str, emai
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == emails
     assert (result.exit_code, result.stderr) == (0, count)
 
-
+@SQLITE_ONLY
 def test_list_refuses_an_unknown_status(runner: CliRunner) -> None:
     result = subscribers(runner, "list", "--status", "gone")
     assert result.exit_code == 2
@@ -393,6 +403,7 @@ def test_export_writes_csv_with_a_header_to_stdout(runner: CliRunner, config: Co
         f"bob@example.org,Bob,unsubscribed,{bob.created_at},{bob.confirmed_at},{bob.unsubscribed_at},cli"]
 
 
+@SQLITE_ONLY
 def test_an_export_imported_into_a_fresh_database_gives_the_same_addresses_and_names(
         runner: CliRunner, site: Path, config: Config) -> None:
     import_csv(runner, site, "email,name\n"
@@ -412,6 +423,7 @@ def test_an_export_imported_into_a_fresh_database_gives_the_same_addresses_and_n
     assert [(s.email, s.name) for s in everyone(config)] == before
 
 
+@SQLITE_ONLY
 def test_an_export_imported_into_a_fresh_database_keeps_unsubscribed_people_unsubscribed(
         runner: CliRunner, site: Path, config: Config) -> None:
     add_three(runner)
@@ -428,6 +440,7 @@ def test_export_quotes_what_csv_needs(runner: CliRunner, site: Path) -> None:
     assert (row["email"], row["name"], row["source"]) == ("ann@example.org", 'Smith, "Ann"', "import:people.csv")
 
 
+@SQLITE_ONLY
 def test_export_neutralizes_cells_a_spreadsheet_would_run_and_import_restores_them(
         runner: CliRunner, site: Path, config: Config, tmp_path: Path) -> None:
     source = (DATA / "subscribers" / "formula-cells.csv").read_text(encoding="utf-8")
@@ -506,8 +519,8 @@ def test_remove_forgets_the_subscriber_and_their_deliveries(
     result = subscribers(runner, "remove", "ANN@example.org")
     assert (result.exit_code, result.output) == (0, "Removed ANN@example.org.\n")
     assert [s.email for s in everyone(config)] == ["bob@example.org"]
-    with sqlite3.connect(config.state_path) as db:
-        rows = db.execute("SELECT subscriber_id, status FROM delivery ORDER BY subscriber_id").fetchall()
+    with open_store(config) as store:
+        rows = store.db.execute("SELECT subscriber_id, status FROM delivery ORDER BY subscriber_id").fetchall()
     assert ann_id not in [r[0] for r in rows]
     assert rows == [(one(config, "bob@example.org").id, "sent")]  # the others' records stay
 
@@ -521,6 +534,7 @@ def test_a_removed_address_can_be_added_again_as_a_new_subscriber(runner: CliRun
     assert (new.status, new.source, new.secret != old.secret) == ("active", "cli", True)
 
 
+@SQLITE_ONLY
 @given(st.text(alphabet=st.sampled_from("=+-@\t\r'ab ,\""), max_size=12))
 def test_a_neutralized_cell_always_reads_back_as_it_was_and_never_starts_a_formula(value: str) -> None:
     from syndicate.delivery.addresses import FORMULA_STARTS, restore_cell, safe_cell

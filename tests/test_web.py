@@ -41,7 +41,7 @@ from syndicate.state import Store
 from syndicate.tokens import Signer, load_secret
 from syndicate.web.app import create_app
 
-from .conftest import NOW, write
+from .conftest import NOW, site_store, write
 from .live_servers import SERVE_COMMAND, Serve, free_port
 
 with warnings.catch_warnings():
@@ -212,19 +212,19 @@ def subscribe(client: TestClient, address: str, name: str = "", **fields: str) -
 def token(site: Path, signer: Signer, purpose: str, subscriber_id: int, **options: Any) -> str:
     """A link's token as syndicate makes it: bound to the subscriber's secret (unsubscribe) or the
     nonce of their latest sign-up (confirm)."""
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         found = store.subscriber_by_id(subscriber_id)
     binding = "" if found is None else found.secret if purpose == "unsubscribe" else (found.confirm_nonce or "")
     return signer.make(purpose, subscriber_id, binding=binding, **options)
 
 
 def subscriber(site: Path, address: str) -> Any:
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return store.subscriber(address)
 
 
 def add_subscriber(site: Path, address: str, status: str = "active") -> int:
-    with Store(site / "syndicate.db") as store, store.transaction():
+    with site_store(site) as store, store.transaction():
         added = store.add_subscriber(address, "Reader", status=status, now=NOW)
         if status not in ("active", "pending"):
             store.set_status(address, status, NOW)
@@ -703,6 +703,7 @@ def test_the_subscribe_form_asks_for_an_address_and_a_name_with_a_honeypot_and_a
     assert re.fullmatch(r"f0\.[0-9a-f]+\.[\w-]+", csrf["value"])
 
 
+@pytest.mark.usefixtures("backend")
 def test_subscribing_records_a_pending_subscriber_and_mails_a_link_that_confirms(
         client: TestClient, built: Path) -> None:
     response = subscribe(client, "Reader@Example.ORG", "Ada Reader")
@@ -1017,6 +1018,7 @@ def test_the_unsubscribe_link_shows_a_page_with_one_button_and_changes_nothing(
     assert subscriber(built, "reader@example.org").status == "active"
 
 
+@pytest.mark.usefixtures("backend")
 def test_a_one_click_post_unsubscribes_at_once_and_a_second_one_is_fine(
         client: TestClient, built: Path, signer: Signer) -> None:
     sid = add_subscriber(built, "reader@example.org")
@@ -1039,6 +1041,7 @@ def test_the_button_on_the_page_unsubscribes_too(client: TestClient, built: Path
     assert subscriber(built, "reader@example.org").status == "unsubscribed"
 
 
+@pytest.mark.usefixtures("backend")
 def test_the_list_unsubscribe_link_of_a_sent_newsletter_unsubscribes_its_reader_with_one_click(
         client: TestClient, built: Path, runner: CliRunner) -> None:
     write(built / "readers.csv", "email,name\nann@example.org,Ann\nbob@example.org,Bob\ncid@example.org,Cid\n")
@@ -1055,7 +1058,7 @@ def test_the_list_unsubscribe_link_of_a_sent_newsletter_unsubscribes_its_reader_
     assert https in sent.get_body(("plain",)).get_content()  # the link at the bottom of the email, too
     response = client.post(https, **ONE_CLICK)  # what Gmail and Apple Mail do
     assert (response.status_code, page(response).blocks) == (200, UNSUBSCRIBED)
-    with Store(built / "syndicate.db") as store:
+    with site_store(built) as store:
         assert {s.email: s.status for s in store.subscribers()} == {
             "ann@example.org": "active", "bob@example.org": "unsubscribed", "cid@example.org": "active"}
 

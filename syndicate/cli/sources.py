@@ -149,7 +149,7 @@ def fetch(obj: Context, names: tuple[str, ...]) -> None:
     Records what each gave, as a build would; the next build uses it. Exits 1 if one failed.
     """
     from ..sources import fetch_sources
-    from ..state import Store
+    from ..state import open_store
 
     config = obj.config
     known = {s.name for s in config.sources}
@@ -158,7 +158,7 @@ def fetch(obj: Context, names: tuple[str, ...]) -> None:
         listed = ", ".join(repr(n) for n in sorted(known)) or "none"
         raise click.BadParameter(f"no source is named {unknown[0]!r}; the sources are: {listed}.",
                                  param_hint="'NAMES'")
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         report = fetch_sources(config, store, now=_now(), names=names or None, force=True)
     for name, result in report.results:
         click.echo(f"{name}: {result}")

@@ -32,11 +32,13 @@ from .model import Article, Author, SiteContext, SourceFile
 
 
 def parse_key(source: SourceFile, seen: str | None, site: SiteContext, display_root: str) -> str | None:
-    """What a parse of ``source`` depended on, as one string (``seen``: when the file was first
-    seen, as recorded); None when it must not be kept."""
+    """What a parse of ``source`` depended on, as a hash (``seen``: when the file was first seen, as
+    recorded); None when it must not be kept. A hash: text that any database keeps (PostgreSQL's
+    TEXT holds no NUL), whatever the settings hold."""
     if seen is None or source.refused:
         return None
-    return f"{_settings(site, display_root)}\0{source.rel}\0{source.mtime_ns}\0{source.size}\0{seen}"
+    made = f"{_settings(site, display_root)}\0{source.rel}\0{source.mtime_ns}\0{source.size}\0{seen}"
+    return hashlib.sha256(made.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @lru_cache(maxsize=8)

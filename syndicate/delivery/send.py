@@ -22,7 +22,7 @@ from queue import SimpleQueue
 
 from ..config import Config
 from ..errors import CannotStartError, DeliveryError
-from ..state import Issue, Store, Subscriber
+from ..state import Issue, Store, Subscriber, open_store
 from .lease import SendLease
 from .message import MessageFactory, Outgoing
 from .transport import SmtpTransport, Transport, make_transport
@@ -84,7 +84,7 @@ def issues_to_send(config: Config, number: int | None = None, *, now: datetime |
         would send is set to go later.
     """
     now = now or utc_now()
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         newest = pick_issue(store, number).number
         if number is not None:
             return [number]
@@ -154,7 +154,7 @@ def deliver_issue(
     """
     stop = stop or threading.Event()
     started = time.monotonic()
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         issue = pick_issue(store, issue_number)
         report = DeliveryReport(issue=issue.number, subject=issue.subject)
         lease = SendLease(store, issue.number, ttl=lease_ttl(config), clock=clock)
@@ -360,7 +360,7 @@ def send_test(config: Config, address: str, *, issue_number: int | None = None,
     from .addresses import normalize_address
 
     email = normalize_address(address)
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         issue = pick_issue(store, issue_number)
     factory = MessageFactory(issue, config, subject_prefix="[Test] ")
     preview = Subscriber(0, email, "", "active", "", None, None, "test", "test-preview", 0)
@@ -373,7 +373,7 @@ def send_test(config: Config, address: str, *, issue_number: int | None = None,
 
 def dry_run(config: Config, *, issue_number: int | None = None, include_new: bool = False) -> tuple[Issue, int, int]:
     """(issue, how many would be sent now, how many were sent already): changes nothing."""
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         issue = pick_issue(store, issue_number)
         counts = store.delivery_counts(issue.number)
         pending = counts.get("queued", 0) + counts.get("deferred", 0)

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from ..config import Config
 from ..errors import SyndicateError
-from ..state import Store, Subscriber
+from ..state import Store, Subscriber, open_store
 from .addresses import CsvRow, clean_name, normalize_address, read_csv, safe_cell
 
 EXPORT_COLUMNS = ("email", "name", "status", "created_at", "confirmed_at", "unsubscribed_at", "source")
@@ -29,7 +29,7 @@ def add_subscriber(config: Config, email: str, *, name: str = "", now: datetime)
     Returns the subscriber and whether they were added: an address already on the list,
     in any case and with any status, is left exactly as it is.
     """
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         added = store.add_subscriber(email, clean_name(name), source="cli", now=now)
         return (added, True) if added else (store.subscriber(email), False)  # type: ignore[return-value]
 
@@ -69,7 +69,7 @@ def import_subscribers(config: Config, path: Path, *, now: datetime,
         raise SyndicateError(str(err)) from None
     report = ImportReport()
     source = f"import:{path.name}"
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         batch: list[tuple[str, str, str]] = []
         for row in itertools.chain([first] if first else [], rows):
             if row.error:
@@ -96,7 +96,7 @@ def _write_batch(store: Store, batch: list[tuple[str, str, str]], source: str, n
 
 def list_subscribers(config: Config, status: str | None = None) -> Iterator[Subscriber]:
     """Every subscriber (with ``status``), by id, read from the state as the caller goes."""
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         yield from store.subscribers(status)
 
 
@@ -117,13 +117,13 @@ def export_subscribers(config: Config, out: TextIO, status: str | None = None) -
 
 def unsubscribe(config: Config, email: str, *, now: datetime) -> bool:
     """Mark a subscriber unsubscribed; False if the address is not on the list."""
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         return store.set_status(_as_stored(email), "unsubscribed", now)
 
 
 def remove_subscriber(config: Config, email: str) -> bool:
     """Forget a subscriber and their delivery records; False if the address is not on the list."""
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         return store.remove_subscriber(_as_stored(email))
 
 

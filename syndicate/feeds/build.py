@@ -32,7 +32,7 @@ from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
 from ..output import Writer
 from ..sources import FetchReport, SourceContent, fetch_sources, source_content
-from ..state import Store
+from ..state import Store, has_state, open_store
 from ..templating import template_env, templates_state
 from .formats import FORMATS, build_feeds, entry_key, make_entries
 from .pages import HOME_ARTICLES, build_pages, plan_pages
@@ -75,8 +75,8 @@ def check_site(config: Config, *, now: datetime, strict: bool = False,
     """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
     known = {}
     sources = None
-    if config.state_path.is_file():  # the ids a build would keep, and the entries of [[sources]] fetched so far
-        with Store(config.state_path) as store:
+    if has_state(config):  # the ids a build would keep, and the entries of [[sources]] fetched so far
+        with open_store(config) as store:
             known = store.articles()
             sources = source_content(config, store) if config.sources else None
     result = read_content(config, now=now, strict=strict, on_progress=on_progress, known=known)
@@ -121,7 +121,7 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
     though the last build published some, the live feeds are kept (an error), unless
     ``allow_empty``.
     """
-    with Store(config.state_path) as store, _no_collector():
+    with open_store(config) as store, _no_collector():
         # [[sources]]: fetch those due (the build's only network step, and none without sources),
         # then build from what is stored, so that a build between fetches writes the same bytes.
         fetched = fetch_sources(config, store, now=now) if config.sources else None

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from ..config import Config
 from ..content.load import read_content
 from ..errors import CannotStartError
-from ..state import Issue, Store
+from ..state import Issue, has_state, open_store, state_name
 from ..templating import template_env
 from .archive import preview_values
 from .caniemail import (
@@ -513,22 +513,22 @@ def check_email(config: Config, *, now: datetime, issue: int | None = None,
 
 def _made_issue(config: Config, number: int) -> Issue:
     issues = []
-    if config.state_path.is_file():
-        with Store(config.state_path) as store:
+    if has_state(config):
+        with open_store(config) as store:
             issues = store.issues()
     for made in issues:
         if made.number == number:
             return made
     have = (f"the issues made are #{issues[0].number} to #{issues[-1].number}" if len(issues) > 1 else
             f"the only issue made is #{issues[0].number}" if issues else "no issue has been made yet")
-    raise CannotStartError(f"there is no issue #{number}: {have} (in {config.state_path}). Leave out --issue to "
+    raise CannotStartError(f"there is no issue #{number}: {have} (in {state_name(config)}). Leave out --issue to "
                            "check the next one.")
 
 
 def _next_issue(config: Config, now: datetime) -> Issue:
     env = template_env(config.templates_dir)
-    if config.state_path.is_file():
-        with Store(config.state_path) as store:
+    if has_state(config):
+        with open_store(config) as store:
             result = read_content(config, now=now, known=store.articles())
             fetched = source_content(config, store).newsletter if config.sources else []  # as the build previews it
             plans, _ = plan_next(store, store.issues(), result.articles + fetched, config, now=now)

@@ -19,7 +19,7 @@ from ..content.model import Article
 from ..errors import Problem, TemplateError
 from ..output import Writer
 from ..sources import source_content
-from ..state import Issue, Store
+from ..state import Issue, Store, open_store
 from ..templating import template_env, templates_state
 from .archive import archive_files, issue_files
 from .personalize import new_nonce
@@ -123,7 +123,7 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
     """
     env = template_env(config.templates_dir)
     writer = Writer(config.output_dir)
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         result = read_content(config, now=now, strict=strict, known=store.articles())
         # The entries of [[sources]] as the last build or run fetched them (this command fetches nothing).
         articles = result.articles + (source_content(config, store).newsletter if config.sources else [])

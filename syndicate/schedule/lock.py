@@ -1,14 +1,23 @@
-"""One pass at a time: an exclusive lock beside the state database."""
+"""One pass at a time: an exclusive lock beside the SQLite state database, or in the PostgreSQL one.
+
+Either way the lock goes with its process: a killed pass never leaves it held. In PostgreSQL it
+is held by the database server, so that cron on two hosts against one state never does a pass twice.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import Config
+from ..config import Config, mask_url
 from ..errors import SyndicateError
+
+if TYPE_CHECKING:
+    from ..state import DatabaseLock
 
 
 class Busy(SyndicateError):
@@ -27,13 +36,18 @@ STUCK_AFTER = 3600
 
 
 class RunLock:
-    """An exclusive, non-blocking lock on ``<state db>.lock``; released when the process dies."""
+    """An exclusive, non-blocking lock on ``<state db>.lock`` (or, with a PostgreSQL state, in it);
+    released when the process dies."""
 
     def __init__(self, config: Config) -> None:
         self.path = Path(f"{config.state_path}.lock")
+        self.url = config.state_url
         self.fd: int | None = None
+        self.held: DatabaseLock | None = None
 
     def __enter__(self) -> RunLock:
+        if self.url:
+            return self._take_in_database()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -53,7 +67,28 @@ class RunLock:
         self.fd = fd
         return self
 
+    def _take_in_database(self) -> RunLock:
+        from ..state import DatabaseLock
+
+        lock = DatabaseLock(self.url, "run")
+        holder = lock.acquire(pid=os.getpid(), host=socket.gethostname(), since=time.time())
+        if holder is not None:
+            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}"
+            since = holder.get("since")
+            held = time.time() - since if isinstance(since, (int, float)) else 0.0
+            if held > STUCK_AFTER:
+                raise Stuck(f"another syndicate run or schedule ({who}) has held the lock on {mask_url(self.url)} "
+                            f"for {held / 3600:.1f} hours; nothing done. If that process is stuck, stop it; the "
+                            "next run goes on.")
+            raise Busy(f"another syndicate run or schedule ({who}) is working on {mask_url(self.url)}; "
+                       "nothing done.")
+        self.held = lock
+        return self
+
     def __exit__(self, *exc: object) -> None:
+        if self.held is not None:
+            self.held.release()
+            self.held = None
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)

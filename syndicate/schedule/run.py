@@ -25,7 +25,7 @@ from ..delivery import DeliveryReport, SendBusy, deliver_issue
 from ..errors import DeliveryError, Problem, SyndicateError
 from ..feeds.build import BuildReport, build_site
 from ..newsletter.make import make_newsletter
-from ..state import Issue, Store
+from ..state import Issue, open_store
 from .clock import utc_now
 from .due import (
     Cadence,
@@ -96,11 +96,11 @@ def run_once(config: Config, *, clock: Clock = utc_now, stop: threading.Event | 
         if feeds or not (newsletter and manual):
             report.build = build_site(config, now=now)
             others = _newsletter(config, now, report) if newsletter else []
-            with Store(config.state_path) as store:
+            with open_store(config) as store:
                 report.problems = new_problems(store, report.build.problems, others)
         if newsletter and send:
             _send(config, now, clock, stop, report)
-        with Store(config.state_path) as store, store.transaction():
+        with open_store(config) as store, store.transaction():
             store.set("run.at", now.isoformat())
     return report
 
@@ -128,7 +128,7 @@ def _newsletter(config: Config, now: datetime, report: RunReport) -> list[Proble
         made = make_newsletter(config, now=now, auto_send=True)
         report.created, problems = made.created, made.problems
     if record is not None:  # after the issue is made: a pass that died making it leaves the slot due
-        with Store(config.state_path) as store, store.transaction():
+        with open_store(config) as store, store.transaction():
             store.set("schedule.last_slot", record.isoformat())
     return problems
 
@@ -136,7 +136,7 @@ def _newsletter(config: Config, now: datetime, report: RunReport) -> list[Proble
 def _decide(config: Config, now: datetime, cadence: Cadence, quiet: QuietHours | None, report: RunReport, *,
             waiting: bool) -> Decision:
     """The timed slot's decision, with its clock warning (said once) and what quiet hours hold."""
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         last = store.get("schedule.last_slot")
         warned = store.get("schedule.clock_warned")
     decision = decide(now, datetime.fromisoformat(last) if last else None, cadence, config.tz,
@@ -148,7 +148,7 @@ def _decide(config: Config, now: datetime, cadence: Cadence, quiet: QuietHours |
                            f"({quiet}) at {local_time(config, decision.held_until)}")
     if decision.ahead is not None and decision.ahead.isoformat() != warned:
         report.warnings.append(clock_warning(config, now, decision.ahead, reset=decision.reset))
-        with Store(config.state_path) as store, store.transaction():
+        with open_store(config) as store, store.transaction():
             store.set("schedule.clock_warned", decision.ahead.isoformat())
     return decision
 
@@ -168,7 +168,7 @@ def _send(config: Config, now: datetime, clock: Clock, stop: threading.Event | N
     """Send (or go on with) every send of the scheduler's that is due."""
     grace = parse_interval(config.schedule.catch_up_within)
     quiet = parse_quiet_hours(config.schedule.quiet_hours)
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         sends = store.scheduler_sends()
     for number, at, begun in sends:
         if at is not None and not begun:
@@ -178,7 +178,7 @@ def _send(config: Config, now: datetime, clock: Clock, stop: threading.Event | N
                                    f"hours ({quiet}) at {local_time(config, held)}")
             if not go:
                 continue
-        with Store(config.state_path) as store:  # cancelled or moved (send --cancel, --at) since the pass began?
+        with open_store(config) as store:  # cancelled or moved (send --cancel, --at) since the pass began?
             if (number, at) not in {(n, a) for n, a, _ in store.scheduler_sends()}:
                 continue
         try:

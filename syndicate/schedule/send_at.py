@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from ..config import Config
 from ..delivery.send import pick_issue
 from ..errors import CannotStartError
-from ..state import Issue, Store
+from ..state import Issue, Store, open_store
 from .due import parse_interval, parse_quiet_hours, send_due
 from .run import local_time
 
@@ -55,7 +55,7 @@ def set_send_time(config: Config, number: int | None, at: datetime, *, now: date
 
     :raises CannotStartError: no such issue, its send has begun, or ``at`` is in the past.
     """
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         issue = pick_issue(store, number)
         _check_not_begun(store, issue)
         if at < now - PAST_TOLERANCE:
@@ -72,7 +72,7 @@ def cancel_send_time(config: Config, number: int) -> tuple[Issue, datetime]:
 
     :raises CannotStartError: no such issue, it is not set for a time, or its send has begun.
     """
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         issue = pick_issue(store, number)
         at = store.send_at(issue.number)
         if at is None:
@@ -88,7 +88,7 @@ def send_time_lines(config: Config, *, now: datetime) -> list[str]:
     """What ``syndicate send --list`` prints: each issue set for a time whose send is not finished."""
     grace = parse_interval(config.schedule.catch_up_within)
     quiet = parse_quiet_hours(config.schedule.quiet_hours)
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         lines = []
         for number, subject, at, begun in store.scheduled_sends():
             if begun:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..config import Config
-from ..state import Store
+from ..state import Store, open_store
 from .due import clock_ahead, decide, latest_slot, parse_cadence, parse_interval, parse_quiet_hours, upcoming_slot
 from .run import clock_warning, local_time
 
@@ -21,7 +21,7 @@ def status_lines(config: Config, *, now: datetime) -> list[str]:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         build = store.get("build")
         if build:
             r = build["report"]

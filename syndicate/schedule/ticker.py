@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from ..config import Config
 from ..errors import ConfigError, SyndicateError
-from ..state import Store
+from ..state import open_store
 from . import clock as clocks
 from .due import parse_cadence, parse_interval
 from .lock import Busy
@@ -209,7 +209,7 @@ class Scheduler:
         """One line: what it watches, when the next newsletter goes."""
         config = self.config
         try:
-            with Store(config.state_path) as store:
+            with open_store(config) as store:
                 build = store.get("build") or {}
                 upcoming = next_newsletter(config, self.clock(), store)
                 scheduled = store.scheduled_sends()
@@ -224,7 +224,7 @@ class Scheduler:
     def _left(self) -> str:
         """What the next pass has to send."""
         try:
-            with Store(self.config.state_path) as store:
+            with open_store(self.config) as store:
                 parts = []
                 for number, at, begun in store.scheduler_sends():
                     counts = store.delivery_counts(number)

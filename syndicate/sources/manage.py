@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..config import CONFIG_NAME, Config, SourceConfig, config_from_dict, source_key, toml_value
 from ..errors import ConfigError, FetchError
-from ..state import SourceState, Store
+from ..state import SourceState, has_state, open_store
 from .discover import discover_feeds
 from .fetch import fetch
 from .opml import OpmlFeed, read_opml, write_opml
@@ -56,8 +56,8 @@ def config_path(config: Config) -> Path:
 def list_sources(config: Config) -> list[SourceRow]:
     """Every configured source with its state, in the config's order (reads the state, if there is one)."""
     states: dict[str, SourceState] = {}
-    if config.state_path.is_file():
-        with Store(config.state_path) as store:
+    if has_state(config):
+        with open_store(config) as store:
             states = store.source_states()
     return [SourceRow(s, state_of(s, states)) for s in config.sources]
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from .database import Database
+from .database import Database, Dialect
 
 
 class ArticleRecords(Database):
@@ -29,7 +29,7 @@ class ArticleRecords(Database):
             "INSERT INTO article(path, id, digest, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET id = excluded.id, digest = excluded.digest, "
             "last_seen = excluded.last_seen", changed)
-        self.db.execute("UPDATE article SET last_seen = ? WHERE path IN (SELECT value FROM json_each(?))",
+        self.db.execute(f"UPDATE article SET last_seen = ? WHERE path IN (SELECT value FROM {self.dialect.json_values})",
                         (stamp, json.dumps([path for path, *_ in rows])))
         return sum(1 for path, *_ in rows if path not in current)
 
@@ -63,12 +63,12 @@ class ArticleRecords(Database):
 
     def forget_entries(self, present: Iterable[str]) -> None:
         """Forget the kept entries of articles no feed carries now (not in ``present``)."""
-        self.db.execute("DELETE FROM entry WHERE id NOT IN (SELECT value FROM json_each(?))",
+        self.db.execute(f"DELETE FROM entry WHERE id NOT IN (SELECT value FROM {self.dialect.json_values})",
                         (json.dumps(list(present)),))
 
     def entry_source(self) -> KeptEntries:
         """The kept entries, to make the feeds of (``feeds.formats.EntrySource``)."""
-        return KeptEntries(self.db)
+        return KeptEntries(self.db, self.dialect)
 
     def outputs(self) -> dict[str, int]:
         """Files the last build wrote: path under the output folder → size in bytes."""
@@ -85,11 +85,12 @@ class KeptEntries:
 
     _COLUMNS = ("rss", "atom", "json")
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any, dialect: Dialect) -> None:
         self.db = db
+        self.dialect = dialect
 
     def entries(self, ids: Sequence[str], part: int) -> list[bytes]:
         column = self._COLUMNS[part]
-        found = dict(self.db.execute(f"SELECT id, {column} FROM entry WHERE id IN (SELECT value FROM json_each(?))",
+        found = dict(self.db.execute(f"SELECT id, {column} FROM entry WHERE id IN (SELECT value FROM {self.dialect.json_values})",
                                      (json.dumps(list(ids)),)))
         return [bytes(found[i]) for i in ids]

@@ -1,7 +1,11 @@
-"""The connection to the state database (SQLite, WAL): opened, migrated, transactions, small facts.
+"""The connection to the state database: opened, migrated, transactions, small facts.
 
-The database lives outside ``output/``, which is disposable. It is the only place SQL is
-spoken: every other stage asks :class:`~syndicate.state.Store` for what it needs.
+SQLite (WAL) by default, at ``[state] path``; PostgreSQL when given a ``postgresql://`` URL
+(:mod:`.postgres`). The record modules write their SQL once, in the subset both speak (``?``
+placeholders, ``INSERT … ON CONFLICT``), and take the few pieces that differ from
+:attr:`Database.dialect`. The database lives outside ``output/``, which is disposable. It is
+the only place SQL is spoken: every other stage asks :class:`~syndicate.state.Store` for what
+it needs.
 """
 
 from __future__ import annotations
@@ -10,20 +14,57 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from ..config import database_url_problem, mask_url
 from ..errors import StoreError
 from .migrations import MIGRATIONS, statements
 
 
+@dataclass(frozen=True)
+class Dialect:
+    """The pieces of SQL (and the error) that differ between the backends."""
+
+    name: str
+    email_is: str  # a WHERE term: the subscriber's email is ? (in any case)
+    json_values: str  # a FROM term whose ``value`` column lists the items of a JSON array given as ?
+    integrity_error: type[Exception] | tuple[type[Exception], ...]
+
+
+#: The ``meta`` key a PostgreSQL state keeps the site's secret under (see ``tokens.load_secret``).
+SECRET_KEY = "secret"
+
+SQLITE = Dialect("sqlite", "email = ? COLLATE NOCASE", "json_each(?)", sqlite3.IntegrityError)
+
+
+def is_database_url(where: str | Path) -> bool:
+    return isinstance(where, str) and "://" in where
+
+
 class Database:
-    """An open state database: the connection, its schema, transactions and the ``meta`` facts."""
+    """An open state database: the connection, its schema, transactions and the ``meta`` facts.
 
-    db: sqlite3.Connection
+    ``where`` is a SQLite file's path, or a PostgreSQL URL (``postgresql://…``).
+    """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    db: Any  # a sqlite3.Connection, or a postgres.Connection (the same few methods)
+    dialect: Dialect = SQLITE
+    path: Path | None = None
+
+    def __init__(self, where: str | Path) -> None:
+        if is_database_url(where):
+            if problem := database_url_problem(str(where)):
+                raise StoreError(f"{mask_url(str(where))!r}, {problem}")
+            from .postgres import connect
+
+            self.where = mask_url(str(where))
+            self.db = connect(str(where))
+            self.dialect = self.db.dialect
+            return
+        self.path = Path(where)
+        self.where = str(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -45,9 +86,21 @@ class Database:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {n}")
 
+    @property
+    def schema_version(self) -> int:
+        """How many of :data:`~syndicate.state.MIGRATIONS` this database has run."""
+        if self.dialect is SQLITE:
+            return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.db.schema_version()
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
+    def transaction(self) -> Iterator[Any]:
+        """All or nothing, and one writer at a time: SQLite's ``BEGIN IMMEDIATE`` … ``COMMIT``
+        (PostgreSQL: see :meth:`.postgres.Connection.transaction`), rolled back on any error."""
+        if self.dialect is not SQLITE:
+            with self.db.transaction():
+                yield self.db
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as err:
@@ -81,8 +134,22 @@ class Database:
             (key, json.dumps(value, sort_keys=True)),
         )
 
+    def keep_first(self, key: str, value: Any) -> Any:
+        """Store ``value`` under ``key`` unless a value is there already; returns the one kept.
+        Atomic: of two processes asking at once, both get the first one's."""
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                        (key, json.dumps(value, sort_keys=True)))
+        return self.get(key)
+
+    def site_secret(self, new: str) -> str:
+        """The key the site's links are signed with, as kept in the state: ``new`` if none was yet.
+        (A PostgreSQL state keeps it; a SQLite one keeps it beside, in ``<db>.secret``.)"""
+        return self.keep_first(SECRET_KEY, new)
+
     def changed_elsewhere(self) -> bool:
-        """True when another connection (another process) has written since the last call."""
+        """True when another connection (another process, or host) has written since the last call."""
+        if self.dialect is not SQLITE:
+            return self.db.changed_elsewhere()
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
         changed = version != getattr(self, "_data_version", version)
         self._data_version = version

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -58,7 +57,7 @@ class IssueRecords(Database):
             self.db.executemany(
                 "INSERT INTO issue_article(article_id, issue_number, position, covered_at) VALUES (?, ?, ?, ?)",
                 [(id_, issue.number, i, now.isoformat()) for i, id_ in enumerate(issue.article_ids)])
-        except sqlite3.IntegrityError as err:
+        except self.dialect.integrity_error as err:
             raise StoreError(f"issue #{issue.number} or one of its articles is already recorded "
                              "(another run made an issue meanwhile). Run the command again.") from err
 
@@ -102,5 +101,5 @@ class IssueRecords(Database):
     def cover(self, article_ids: Iterable[str], now: datetime) -> None:
         """Mark articles covered without an issue: the backlog the first issue leaves out."""
         self.db.executemany(
-            "INSERT OR IGNORE INTO issue_article(article_id, issue_number, position, covered_at) "
-            "VALUES (?, NULL, 0, ?)", [(id_, now.isoformat()) for id_ in article_ids])
+            "INSERT INTO issue_article(article_id, issue_number, position, covered_at) "
+            "VALUES (?, NULL, 0, ?) ON CONFLICT DO NOTHING", [(id_, now.isoformat()) for id_ in article_ids])

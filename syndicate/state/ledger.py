@@ -28,8 +28,8 @@ class LedgerRecords(Database):
         self.db.execute("UPDATE issue SET send_started_at = ? WHERE number = ? AND send_started_at IS NULL",
                         (now.isoformat(), issue))
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO delivery(issue_number, subscriber_id, status, queued_at) "
-            "SELECT ?, id, 'queued', ? FROM subscriber WHERE status = 'active'", (issue, now.isoformat()))
+            "INSERT INTO delivery(issue_number, subscriber_id, status, queued_at) "
+            "SELECT ?, id, 'queued', ? FROM subscriber WHERE status = 'active' ON CONFLICT DO NOTHING", (issue, now.isoformat()))
         return cursor.rowcount
 
     def send_started(self, issue: int) -> bool:

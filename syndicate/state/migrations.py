@@ -1,4 +1,12 @@
-"""The schema, as a list of migrations: database version N has run the first N."""
+"""The schema, as a list of migrations: database version N has run the first N.
+
+Both backends run the same numbered list. Each migration is written once, in SQLite's SQL,
+and runs as it is on PostgreSQL too, unless :data:`POSTGRES` holds a twin for its number:
+the PostgreSQL text of a migration whose SQLite text does not work there (``COLLATE NOCASE``,
+``AUTOINCREMENT``, ``BLOB``, rebuilding a table to change it). Adding migration N: append its
+SQLite text to :data:`MIGRATIONS`; if ``tests/test_migration.py`` fails for PostgreSQL, add
+``POSTGRES[N]`` beside it, leaving the same tables, columns and meaning behind.
+"""
 
 from __future__ import annotations
 
@@ -179,6 +187,59 @@ MIGRATIONS = [
     CREATE INDEX source_entry_source ON source_entry(source_url, taken);
     """,
 ]
+
+
+#: PostgreSQL's text of the migrations whose SQLite text does not run there, by number (1-based).
+POSTGRES = {
+    # 3: subscriber ids are an identity from the start (SQLite gets there in 6), never reused;
+    # addresses are unique whatever their case: lower(email), which the queries compare.
+    3: """
+    CREATE TABLE subscriber (
+        id INTEGER GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced')),
+        created_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        source TEXT NOT NULL DEFAULT '',
+        secret TEXT NOT NULL UNIQUE,
+        bounces INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX subscriber_email ON subscriber(lower(email));
+    CREATE INDEX subscriber_status ON subscriber(status, id);
+    CREATE TABLE delivery (
+        issue_number INTEGER NOT NULL REFERENCES issue(number),
+        subscriber_id INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'deferred', 'failed', 'skipped')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        queued_at TEXT NOT NULL,
+        next_attempt_at TEXT,
+        sent_at TEXT,
+        message_id TEXT NOT NULL DEFAULT '',
+        reply TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (issue_number, subscriber_id)
+    );
+    CREATE INDEX delivery_todo ON delivery(issue_number, status, subscriber_id);
+    """,
+    # 6: the ids already are never reused (3); only the confirm nonce is new.
+    6: """
+    ALTER TABLE subscriber ADD COLUMN confirm_nonce TEXT;
+    """,
+    9: """
+    DROP TABLE parsed;
+    CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, head TEXT NOT NULL);
+    CREATE TABLE entry (id TEXT PRIMARY KEY, key TEXT NOT NULL, rss BYTEA NOT NULL, atom BYTEA NOT NULL,
+                        json BYTEA NOT NULL);
+    """,
+}
+
+
+def script_for(dialect: str, number: int) -> str:
+    """The text of migration ``number`` (1-based) for ``dialect`` ("sqlite" or "postgresql")."""
+    if dialect == "postgresql" and number in POSTGRES:
+        return POSTGRES[number]
+    return MIGRATIONS[number - 1]
 
 
 def statements(script: str) -> list[str]:

@@ -52,8 +52,8 @@ class SourceRecords(Database):
         however long a source has been followed)."""
         rows = self.db.execute(
             "SELECT key, source_url, article_id, first_seen, taken, data FROM source_entry WHERE source_url = ? "
-            "AND (taken = 1 OR NOT ?) ORDER BY first_seen DESC, key DESC LIMIT ?",
-            (url, taken_only, -1 if newest is None else newest)).fetchall()
+            "AND (taken = 1 OR NOT ?) ORDER BY first_seen DESC, key DESC" + ("" if newest is None else " LIMIT ?"),
+            (url, taken_only) if newest is None else (url, taken_only, newest)).fetchall()
         return [SourceEntry(key, source, article_id, datetime.fromisoformat(first), bool(taken), data)
                 for key, source, article_id, first, taken, data in reversed(rows)]
 

@@ -17,8 +17,8 @@ class SubscriberRecords(Database):
                        now: datetime) -> Subscriber | None:
         """Add one subscriber; None if the address (in any case) is already on the list."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, source, secret) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO subscriber(email, name, status, created_at, confirmed_at, source, secret) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (email, name, status, now.isoformat(), now.isoformat() if status == "active" else None,
              source, secrets.token_hex(16)))
         return self.subscriber(email) if cursor.rowcount else None
@@ -28,17 +28,16 @@ class SubscriberRecords(Database):
         exactly as they are (an unsubscribed address stays unsubscribed). Returns how many
         were added."""
         stamp = now.isoformat()
-        before = self.db.total_changes
-        self.db.executemany(
-            "INSERT OR IGNORE INTO subscriber(email, name, status, created_at, confirmed_at, unsubscribed_at, "
-            "source, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        cursor = self.db.executemany(
+            "INSERT INTO subscriber(email, name, status, created_at, confirmed_at, unsubscribed_at, "
+            "source, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             ((email, name, status, stamp, stamp if status == "active" else None,
               stamp if status == "unsubscribed" else None, source, secrets.token_hex(16))
              for email, name, status in rows))
-        return self.db.total_changes - before
+        return cursor.rowcount
 
     def subscriber(self, email: str) -> Subscriber | None:
-        row = self.db.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE email = ? COLLATE NOCASE",
+        row = self.db.execute(f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE {self.dialect.email_is}",
                               (email,)).fetchone()
         return Subscriber(*row) if row else None
 
@@ -50,10 +49,11 @@ class SubscriberRecords(Database):
     def subscribers(self, status: str | None = None) -> Iterator[Subscriber]:
         """Every subscriber (with ``status``), by id, read as it goes: never the whole list in memory."""
         last = 0
+        where, match = ("", ()) if status is None else (" AND status = ?", (status,))
         while True:
             rows = self.db.execute(
-                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE id > ? AND (? IS NULL OR status = ?) "
-                "ORDER BY id LIMIT 1000", (last, status, status)).fetchall()
+                f"SELECT {SUBSCRIBER_COLUMNS} FROM subscriber WHERE id > ?{where} ORDER BY id LIMIT 1000",
+                (last, *match)).fetchall()
             if not rows:
                 return
             for row in rows:
@@ -68,7 +68,7 @@ class SubscriberRecords(Database):
         column = {"unsubscribed": "unsubscribed_at", "active": "confirmed_at"}.get(status)
         extra = f", {column} = ?" if column else ""
         args = (status, now.isoformat()) if column else (status,)
-        cursor = self.db.execute(f"UPDATE subscriber SET status = ?{extra} WHERE email = ? COLLATE NOCASE",
+        cursor = self.db.execute(f"UPDATE subscriber SET status = ?{extra} WHERE {self.dialect.email_is}",
                                  (*args, email))
         return cursor.rowcount > 0
 
@@ -105,7 +105,7 @@ class SubscriberRecords(Database):
 
     def remove_subscriber(self, email: str) -> bool:
         """Delete a subscriber and their delivery rows (to forget them, as a user may ask)."""
-        row = self.db.execute("SELECT id FROM subscriber WHERE email = ? COLLATE NOCASE", (email,)).fetchone()
+        row = self.db.execute(f"SELECT id FROM subscriber WHERE {self.dialect.email_is}", (email,)).fetchone()
         if not row:
             return False
         self.db.execute("DELETE FROM delivery WHERE subscriber_id = ?", row)

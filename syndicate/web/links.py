@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..config import Config
-from ..state import Store, Subscriber
+from ..state import Subscriber, open_store
 from ..tokens import BadToken, Signer
 
 
@@ -25,7 +25,7 @@ def read_link(config: Config, signer: Signer, token: str, purpose: str) -> Subsc
     :raises BadToken: the link is damaged, forged, replaced by a newer one, expired, or its
         subscriber is gone.
     """
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         def binding(subscriber_id: int) -> str | None:
             found = store.subscriber_by_id(subscriber_id)
             if found is None:
@@ -42,12 +42,12 @@ def read_link(config: Config, signer: Signer, token: str, purpose: str) -> Subsc
 def confirm(config: Config, subscriber: Subscriber) -> str:
     """Make a pending subscriber active. Returns what they are now: "active" (just now, or
     before), or the status that no old link may change ("unsubscribed", "bounced")."""
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         store.confirm_subscriber(subscriber.id, now=_now())
         current = store.subscriber_by_id(subscriber.id)
     return current.status if current else "gone"
 
 
 def unsubscribe(config: Config, subscriber: Subscriber) -> None:
-    with Store(config.state_path) as store, store.transaction():
+    with open_store(config) as store, store.transaction():
         store.unsubscribe_id(subscriber.id, now=_now())

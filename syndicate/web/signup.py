@@ -29,7 +29,7 @@ from ..delivery.message import Outgoing
 from ..delivery.transport import make_transport
 from ..errors import DeliveryError, SyndicateError
 from ..newsletter.inline import inline_css
-from ..state import Store, Subscriber
+from ..state import Subscriber, open_store
 from ..templating import render_template
 from ..tokens import BadToken, Signer
 from .links import confirm, read_link
@@ -164,7 +164,7 @@ class SignUp:
 
     def _confirmation(self, email: str, name: str) -> None:
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        with Store(self.config.state_path) as store, store.transaction():
+        with open_store(self.config) as store, store.transaction():
             subscriber = store.request_confirmation(email, name, source="web", now=now)
         if subscriber is None:  # active, or bounced: nothing to send
             return
