@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .articles import ArticleRecords
+from .fleet import FleetRecords
 from .issues import IssueRecords
 from .leases import LeaseRecords
 from .ledger import LedgerRecords
@@ -10,7 +11,8 @@ from .sources import SourceRecords
 from .subscribers import SubscriberRecords
 
 
-class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords, SourceRecords):
+class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords, SourceRecords,
+            FleetRecords):
     """An open state database: everything the other stages ask of it, and nothing else.
 
     Use as a context manager (``with Store(config.state_path) as store:``), or call
