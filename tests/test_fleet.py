@@ -12,6 +12,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -189,7 +190,7 @@ def test_a_batch_delivered_twice_sends_nothing_twice(runner: CliRunner, site: Pa
 
     # While a live worker holds a batch, its task delivered to another sends nothing.
     with Store(site / "syndicate.db") as store:
-        taken = store.take_batch(1, 1, holder="other", pid=os.getpid(), host=os.uname().nodename,
+        taken = store.take_batch(1, 1, holder="other", pid=os.getpid(), host=socket.gethostname(),
                                  now=_utc(), ttl=_seconds(60), is_dead=lambda claim: False)
     assert taken is not None and (taken.first, taken.last) == (1, 5)
     assert send_batch(config, 1, 1, limiter=RateLimiter(0)) is None
@@ -262,17 +263,19 @@ def test_deferred_and_refused_messages_are_dealt_with_by_the_fleet_as_in_process
         runner: CliRunner, site: Path, smtp: SmtpServer, redis_url: str,
         workers: Callable[..., list[Worker]]) -> None:
     emails = addresses(20)
-    smtp.start(rcpt_first=6, refuse={emails[3]: "550 5.1.1 No such user"})
+    smtp.start(rcpt_first=6, refuse={emails[-1]: "550 5.1.1 No such user"})
     fleet_site(runner, site, smtp.port, redis_url, emails, batch_size=7, retry_delay=0.2)
     workers(1)
     result = send(runner, "--wait")
     assert result.exit_code == 1, result.output  # as in-process: a failed message
     assert re.fullmatch(rf"Issue #1 via SMTP 127\.0\.0\.1:{smtp.port} \(worker fleet\): 19 sent, 0 deferred, "
                         r"1 failed, 0 skipped in \d+\.\d s\.\n", result.stdout), result.stdout
-    assert smtp.copies() == Counter({e: 1 for e in emails if e != emails[3]})
+    assert smtp.copies() == Counter({e: 1 for e in emails[:-1]})
     rows = ledger(site)
-    assert rows[emails[3]].status == "failed"
-    assert sum(row.attempts for row in rows.values()) == 20 + 6  # the six deferred were tried once more
+    assert rows[emails[-1]].status == "failed"
+    tries = smtp.log("RCPT")
+    assert len([line for line in tries if " 451 " in line]) == 6
+    assert sum(row.attempts for row in rows.values()) == len(tries) == 20 + 6  # each deferred one tried again
     assert {row.status for row in rows.values()} == {"sent", "failed"}
 
 
@@ -325,6 +328,7 @@ def test_twenty_workers_killed_at_random_moments_lose_nothing(
                                                 lambda n: workers(n, folder=folder / "site"), rng)
         finally:
             server.stop()
+        print(f"trial {trial}: {duplicates} duplicates (at most {in_flight} in flight)")
         assert duplicates <= in_flight, f"trial {trial}, seed {seed}"
 
 
@@ -341,3 +345,62 @@ def test_a_broker_restarted_mid_send_and_the_send_finishes(runner: CliRunner, si
     redis_server.start()
     until(lambda: counts(site)["sent"] == 400, timeout=60, what="the send to finish")
     assert smtp.copies() == Counter({e: 1 for e in emails})
+
+
+class FakeBroker:
+    """A broker that only remembers what it was given, and says how many tasks wait."""
+
+    def __init__(self, waiting: int | None = 0) -> None:
+        self.given: list[tuple[int, int]] = []
+        self.queued = waiting
+
+    def enqueue(self, batch: Any) -> None:
+        self.given.append((batch.issue, batch.first))
+
+    def waiting(self) -> int | None:
+        return self.queued
+
+
+@pytest.mark.parametrize(("case", "waiting", "expect"), [
+    ("waiting on the broker", 0, []),
+    ("waiting long, the broker's queue empty: lost", 0, [1]),
+    ("waiting long, the broker still busy", 5, []),
+    ("waiting long, the broker away", None, []),
+    ("held by a live worker of another host", 0, []),
+    ("held by a worker of another host, expired", 0, [1]),
+    ("held by a process of this host that is gone", 0, [1]),
+    ("done, deferred rows due", 0, [1]),
+    ("done, deferred rows not due yet", 0, []),
+    ("held off after a fatal error", 0, []),
+    ("done, nothing due", 0, []),
+])
+def test_the_sweep_queues_again_exactly_the_batches_nobody_is_on(
+        runner: CliRunner, site: Path, redis_url: str, now: Any, case: str, waiting: int | None,
+        expect: list[int]) -> None:
+    from syndicate.delivery.batches import sweep
+
+    fleet_site(runner, site, None, redis_url, addresses(4), batch_size=2, transport="file")
+    config = load_config(site / "syndicate.toml")
+    minute = _seconds(60)
+    with Store(config.state_path) as store, store.transaction():
+        store.queue_delivery(1, now)
+        store.add_batches(1, size=2, now=now - (minute if "long" in case else _seconds(0)))
+        store.db.execute("UPDATE fleet_batch SET queued_at = NULL WHERE first_id = 3")  # taken, done
+        store.db.execute("UPDATE delivery SET status = 'sent' WHERE subscriber_id >= 3")
+        if "held" in case:
+            gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                                  text=True).stdout.strip()
+            host, pid = (socket.gethostname(), int(gone)) if "gone" in case else ("elsewhere", 1)
+            until_ = now + (-minute if "expired" in case else minute)
+            store.db.execute("UPDATE fleet_batch SET queued_at = NULL, holder = ?, pid = ?, host = ?, held_until = ? "
+                             "WHERE first_id = 1", ("" if "fatal" in case else "w", pid, host, until_.isoformat()))
+        if "done" in case:
+            store.db.execute("UPDATE fleet_batch SET queued_at = NULL WHERE first_id = 1")
+            status = "sent" if "nothing" in case else "deferred"
+            store.db.execute("UPDATE delivery SET status = ?, next_attempt_at = ? WHERE subscriber_id <= 2",
+                             (status, (now + (minute if "not due" in case else -minute)).isoformat()))
+    broker = FakeBroker(waiting)
+    with Store(config.state_path) as store:
+        assert sweep(store, config, broker, clock=lambda: now) == len(expect)
+        assert broker.given == [(1, first) for first in expect]
+        assert sweep(store, config, broker, clock=lambda: now) == 0  # queued now: not again at once

@@ -17,6 +17,7 @@ again, one whose task the broker lost (a restart without persistence).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -75,7 +76,7 @@ class BatchClaim(SendLease):
     def take(self) -> Batch | None:  # type: ignore[override]
         """The batch, or None if another live worker holds it."""
         self.renewed = time.monotonic()
-        return self.store.take_batch(self.number, self.first, holder=self.holder, pid=self.pid, host=self.host,
+        return self.store.take_batch(self.number, self.first, holder=self.holder, pid=os.getpid(), host=self.host,
                                      now=self.clock(), ttl=self.ttl, is_dead=claim_gone)
 
     def _renew(self) -> bool:
@@ -83,10 +84,6 @@ class BatchClaim(SendLease):
 
     def release(self, hold_until: datetime | None = None) -> None:
         self.store.release_batch(self.number, self.first, holder=self.holder, hold_until=hold_until)
-
-    @property
-    def pid(self) -> int:
-        return int(self.holder.split(":")[1])
 
 
 def send_batch(config: Config, issue: int, first: int, *, limiter: Limiter,
@@ -172,10 +169,12 @@ def dispatch(store: Store, issue: Issue, lease: SendLease, report: DeliveryRepor
         for n, batch in enumerate(new):
             try:
                 broker.enqueue(batch)
-            except DeliveryError:
-                if n == 0:
-                    raise  # nothing could be queued: say so (the sweep queues them once the broker answers)
-                break
+            except DeliveryError as err:
+                if n == 0:  # nothing could be queued: say so
+                    raise DeliveryError(f"{err.message}. The send is queued in the ledger: once the broker answers, "
+                                        "a worker's sweep (or 'syndicate send' again) puts it there.",
+                                        fatal=True) from err
+                break  # the rest are queued in the ledger: the sweep puts them on the broker
         report.batches = len(new) + sweep(store, config, broker, clock=clock, issue=issue.number)
         report.left = todo
         if follow and todo:

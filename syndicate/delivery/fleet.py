@@ -90,14 +90,12 @@ class CeleryBroker:
             raise DeliveryError(f"cannot reach the broker {self.shown} ({err})", fatal=True) from err
 
     def waiting(self) -> int | None:
-        from kombu.exceptions import ChannelError
-
         try:
             with self.app.connection_for_read() as connection:
                 channel = connection.default_channel
                 try:
                     return channel.queue_declare(queue=self.queue, passive=True).message_count
-                except ChannelError:  # no such queue: nothing waits on it
+                except connection.channel_errors:  # no such queue: nothing waits on it
                     return 0
         except Exception:  # noqa: BLE001 - the broker is away: it cannot say
             return None
