@@ -195,6 +195,9 @@ def test_a_batch_delivered_twice_sends_nothing_twice(runner: CliRunner, site: Pa
     assert taken is not None and (taken.first, taken.last) == (1, 5)
     assert send_batch(config, 1, 1, limiter=RateLimiter(0)) is None
     assert smtp.copies() == Counter({e: 1 for e in emails[5:10]})
+    status = runner.invoke(main, ["status"]).stdout
+    assert "Fleet: issue #1 sending: 2 queued, 5 sending, 5 sent, 0 deferred, 0 failed, 0 skipped.\n" in status
+    assert "Workers: none live. Start one with: syndicate worker\n" in status
 
 
 def _utc() -> Any:
@@ -277,6 +280,24 @@ def test_deferred_and_refused_messages_are_dealt_with_by_the_fleet_as_in_process
     assert len([line for line in tries if " 451 " in line]) == 6
     assert sum(row.attempts for row in rows.values()) == len(tries) == 20 + 6  # each deferred one tried again
     assert {row.status for row in rows.values()} == {"sent", "failed"}
+
+
+def test_send_wait_reports_a_worker_that_cannot_reach_the_smtp_server(
+        runner: CliRunner, site: Path, smtp: SmtpServer, redis_url: str,
+        workers: Callable[..., list[Worker]]) -> None:
+    emails = addresses(6)
+    fleet_site(runner, site, smtp.port, redis_url, emails, claim_lease=2)  # the server is not started
+    workers(1)
+    result = send(runner, "--wait")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"Error: a worker stopped: cannot connect to the SMTP server 127.0.0.1:{smtp.port} "
+                                    "("), result.stderr
+    assert result.stderr.endswith("Check [delivery] host, port and security, and that the server is running. "
+                                  "The fleet tries the rest again in 2 s.\n"), result.stderr
+    assert "Stopped before the end, 6 still queued" in result.stdout, result.stdout
+    smtp.start()  # the server is back: the fleet sends the rest by itself, once the hold is over
+    until(lambda: counts(site)["sent"] == 6, timeout=30, what="the fleet to send the rest")
+    assert smtp.copies() == Counter({e: 1 for e in emails})
 
 
 def _kill_trial(runner: CliRunner, site: Path, smtp: SmtpServer, broker: str, start: Callable[..., list[Worker]],
