@@ -28,7 +28,7 @@ def worker(obj: Context, concurrency: int, queues: str | None, loglevel: str) ->
     whatever the ledger says is left: batches of dead workers, deferred messages that are
     due, tasks a restarted broker lost. SIGTERM finishes the batches under way, then exits.
     """
-    from ..delivery.fleet import run_worker
+    from ..delivery import run_worker
 
     names = [q.strip() for q in (queues or obj.config.delivery.queue).split(",") if q.strip()]
     sys.exit(run_worker(obj.config, concurrency=concurrency, queues=names, loglevel=loglevel))

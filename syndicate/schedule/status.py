@@ -92,7 +92,7 @@ def next_newsletter(config: Config, now: datetime, store: Store) -> str:
 
 def fleet_lines(config: Config, store: Store, now: datetime) -> list[str]:
     """The worker fleet: each issue it is sending (or the last it sent), and the live workers."""
-    from ..delivery.batches import live_within
+    from ..delivery import live_within
 
     progress = {n: store.fleet_progress(n, now) for n in store.fleet_issues()}
     busy = [n for n, c in progress.items() if c["queued"] + c["sending"] + c["deferred"]]

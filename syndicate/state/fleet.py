@@ -81,11 +81,12 @@ class FleetRecords(Database):
         empty); a claim whose expiry passed, or that ``is_dead`` says is held by a dead process, is void.
         """
         stamp = now.isoformat()
+        which, args = ("b.issue_number = ?", (issue,)) if issue is not None else ("b.issue_number > ?", (0,))
         with self.transaction():
             rows = self.db.execute(
                 "SELECT b.issue_number, b.first_id, b.last_id, b.queued_at, b.holder, b.pid, b.host, b.held_until "
-                "FROM fleet_batch b WHERE (? IS NULL OR b.issue_number = ?) AND EXISTS (SELECT 1 FROM delivery d "
-                f"WHERE {_IN_BATCH} AND {_DUE})", (issue, issue, stamp)).fetchall()
+                f"FROM fleet_batch b WHERE {which} AND EXISTS (SELECT 1 FROM delivery d WHERE {_IN_BATCH} AND {_DUE})",
+                (*args, stamp)).fetchall()
             due = []
             for number, first, last, queued_at, holder, pid, host, held_until in rows:
                 held = held_until is not None and held_until > stamp
