@@ -3,15 +3,16 @@
 and PostgreSQL's ledger write rate, and print the figures.
 
 Usage:
-    python bench/fleet.py [--subscribers 20000] [--workers 1,2,4] [--threads 2] [--sink-delay 0.003]
+    python bench/fleet.py [--subscribers 20000] [--workers 1,2,4] [--threads 2] [--sink-delays 0.003,0]
                           [--pg-rows 20000] [--cases fleet,ledger] [--workdir /tmp/syndicate-bench-fleet]
 
   fleet   `syndicate send --wait` with [delivery] workers = "celery" (a real redis-server as the broker,
           SQLite state shared by the workers in WAL mode), with 1, 2 and 4 worker processes of --threads
           threads each, started before the send; and, in the same run, the in-process `syndicate send`
           with [delivery] concurrency = --threads. The SMTP server is bench/send.py's sink that only
-          answers, in processes of its own sharing the port, each message taking --sink-delay seconds
-          to be accepted (a real server's queue write and the network): not the bottleneck.
+          answers, in processes of its own sharing the port, each message taking a --sink-delays
+          time to be accepted (a real server's queue write and the network): not the bottleneck
+          then; at 0 the sink answers at once, and shares the cores with the workers.
           Prints messages/s, the speed-up over one worker, and each worker's peak RSS (VmHWM).
           target: 2 workers >= 1.6 x 1 worker on a 2-core machine; RSS flat from 1 to 4 workers
   ledger  rows/s a PostgreSQL server (tests/db_servers.PostgresServer: fsync off, on this machine)
@@ -170,18 +171,17 @@ def main() -> None:
     ap.add_argument("--subscribers", type=int, default=20_000)
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--threads", type=int, default=2, help="threads per worker (and in-process connections)")
-    ap.add_argument("--sink-delay", type=float, default=0.003)
+    ap.add_argument("--sink-delays", default="0.003,0", help="seconds the sink takes a message; one fleet run each")
     ap.add_argument("--pg-rows", type=int, default=20_000)
     ap.add_argument("--cases", default="fleet,ledger")
     args = ap.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     cases = args.cases.split(",")
-    print(f"{os.cpu_count()} cores; {args.subscribers:,} subscribers; sink delay {args.sink_delay * 1000:g} ms")
     try:
-        if "fleet" in cases:
-            fleet_case(work, args.subscribers, [int(k) for k in args.workers.split(",")], args.threads,
-                       args.sink_delay)
+        for delay in [float(d) for d in args.sink_delays.split(",")] if "fleet" in cases else []:
+            print(f"{os.cpu_count()} cores; {args.subscribers:,} subscribers; sink delay {delay * 1000:g} ms")
+            fleet_case(work, args.subscribers, [int(k) for k in args.workers.split(",")], args.threads, delay)
         if "ledger" in cases:
             ledger_case(args.pg_rows)
     finally:

@@ -260,6 +260,10 @@ def test_two_workers_send_each_subscriber_exactly_once(runner: CliRunner, site: 
     assert again.stdout == "Issue #1 via SMTP 127.0.0.1:%d (worker fleet): 0 sent, 0 deferred, 0 failed, " \
                            "0 skipped (5000 sent before).\n" % smtp.port
     assert smtp.copies() == Counter({e: 1 for e in emails})
+    for worker in pair:  # SIGTERM: a clean stop, and the worker is gone from the list
+        worker.process.terminate()
+    assert [w.stop() for w in pair] == [0, 0]
+    assert "Workers: none live. Start one with: syndicate worker\n" in runner.invoke(main, ["status"]).stdout
 
 
 def test_deferred_and_refused_messages_are_dealt_with_by_the_fleet_as_in_process(
@@ -267,7 +271,7 @@ def test_deferred_and_refused_messages_are_dealt_with_by_the_fleet_as_in_process
         workers: Callable[..., list[Worker]]) -> None:
     emails = addresses(20)
     smtp.start(rcpt_first=6, refuse={emails[-1]: "550 5.1.1 No such user"})
-    fleet_site(runner, site, smtp.port, redis_url, emails, batch_size=7, retry_delay=0.2)
+    fleet_site(runner, site, smtp.port, redis_url, emails, batch_size=7, retry_delay=0.2, max_per_connection=4)
     workers(1)
     result = send(runner, "--wait")
     assert result.exit_code == 1, result.output  # as in-process: a failed message
@@ -280,6 +284,10 @@ def test_deferred_and_refused_messages_are_dealt_with_by_the_fleet_as_in_process
     assert len([line for line in tries if " 451 " in line]) == 6
     assert sum(row.attempts for row in rows.values()) == len(tries) == 20 + 6  # each deferred one tried again
     assert {row.status for row in rows.values()} == {"sent", "failed"}
+    # Each thread keeps its connection from batch to batch, renewed after max_per_connection messages.
+    per_connection = smtp.connections()
+    assert sum(per_connection.values()) == 19 and max(per_connection.values()) == 4, per_connection
+    assert len(per_connection) <= 19 // 4 + 2, per_connection
 
 
 def test_send_wait_reports_a_worker_that_cannot_reach_the_smtp_server(
@@ -319,8 +327,10 @@ def _kill_trial(runner: CliRunner, site: Path, smtp: SmtpServer, broker: str, st
     return sum(copies.values()) - n, victim.concurrency  # one message in flight per thread at most
 
 
+@pytest.mark.parametrize("trial", [1, 2])
 def test_a_worker_killed_at_a_random_moment_loses_nothing(runner: CliRunner, site: Path, smtp: SmtpServer,
-                                                          redis_url: str, workers: Callable[..., list[Worker]]) -> None:
+                                                          redis_url: str, workers: Callable[..., list[Worker]],
+                                                          trial: int) -> None:
     smtp.start()
     seed = random.randrange(1 << 30)
     duplicates, in_flight = _kill_trial(runner, site, smtp, redis_url, workers, random.Random(seed))
@@ -359,13 +369,15 @@ def test_a_broker_restarted_mid_send_and_the_send_finishes(runner: CliRunner, si
     smtp.start()
     emails = addresses(400)
     fleet_site(runner, site, smtp.port, redis_server.new_url(), emails, batch_size=20)
-    workers(2)
+    pair = workers(2)
     assert send(runner).exit_code == 0
     until(lambda: sum(smtp.copies().values()) >= 100, what="100 messages sent")
     redis_server.stop()  # nothing saved: the tasks waiting on it are lost
     redis_server.start()
     until(lambda: counts(site)["sent"] == 400, timeout=60, what="the send to finish")
     assert smtp.copies() == Counter({e: 1 for e in emails})
+    # The lost batches were found in the ledger and queued again by a worker's sweep.
+    assert any(re.search(r"queued \d+ batches again", w.output()) for w in pair)
 
 
 class FakeBroker:
