@@ -51,6 +51,7 @@ class Worker:
             self.process = subprocess.Popen([*WORKER_COMMAND, "--concurrency", str(concurrency)], cwd=site,
                                             stdout=log, stderr=subprocess.STDOUT)
         self.concurrency = concurrency
+        self.terminated = False
 
     def wait_ready(self, timeout: float = 30) -> Worker:
         """Once its first heartbeat is in the state."""
@@ -63,9 +64,15 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
 
+    def terminate(self) -> None:
+        """SIGTERM, once: Celery's warm shutdown finishes the batches under way (a second one is a cold stop)."""
+        if self.process.poll() is None and not self.terminated:
+            self.process.terminate()
+            self.terminated = True
+
     def stop(self) -> int:
         if self.process.poll() is None:
-            self.process.terminate()
+            self.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -92,8 +99,7 @@ def workers(site: Path) -> Iterator[Callable[..., Worker]]:
 
     yield start
     for worker in started:  # all at once: each takes a moment to finish its warm shutdown
-        if worker.process.poll() is None:
-            worker.process.terminate()
+        worker.terminate()
     for worker in started:
         worker.stop()
 
@@ -261,7 +267,7 @@ def test_two_workers_send_each_subscriber_exactly_once(runner: CliRunner, site: 
                            "0 skipped (5000 sent before).\n" % smtp.port
     assert smtp.copies() == Counter({e: 1 for e in emails})
     for worker in pair:  # SIGTERM: a clean stop, and the worker is gone from the list
-        worker.process.terminate()
+        worker.terminate()
     assert [w.stop() for w in pair] == [0, 0]
     assert "Workers: none live. Start one with: syndicate worker\n" in runner.invoke(main, ["status"]).stdout
 
