@@ -150,6 +150,14 @@ class DeliveryConfig:
     retry_delay: float = _key(2, "Seconds before the first retry of a deferred message; doubled for each next one.")
     bounce_after: int = _key(1, "Hard failures (5xx) after which a subscriber is marked bounced.")
     timeout: float = _key(30, "Seconds to wait for the SMTP server before giving up on a connection.")
+    workers: str = _key("in-process", "'in-process' sends from the `syndicate send` process; 'celery' queues the "
+                                      "send for a fleet of `syndicate worker` processes (the `scale` extra).")
+    broker: str = _key("", "The Celery broker of the fleet, `redis://host:6379/0` (empty: none; "
+                           "$SYNDICATE_BROKER_URL, if set, is used instead, so a password stays out of this file).")
+    queue: str = _key("syndicate", "The broker queue the fleet's batches go to (`syndicate worker --queues`).")
+    batch_size: int = _key(500, "Subscribers in one batch (one task) of a fleet send.")
+    claim_lease: float = _key(300, "Seconds a worker's claim on a batch lasts unrenewed: a batch whose worker "
+                                   "died is sent on by another once it ends.")
 
 
 @dataclass(frozen=True)
@@ -489,6 +497,33 @@ def _check_delivery(delivery: DeliveryConfig, name: str, text: str, problems: li
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", getattr(delivery, key)):
             problems.append(f"{_where(name, text, 'delivery', key)}: 'delivery.{key}' is "
                             f"{getattr(delivery, key)!r}, not the name of an environment variable.")
+    if delivery.broker and urlsplit(delivery.broker).scheme not in ("redis", "rediss"):
+        problems.append(f"{_where(name, text, 'delivery', 'broker')}: 'delivery.broker' is "
+                        f"{mask_password(delivery.broker)!r}, not a Redis URL. Write it like 'redis://localhost:6379/0'.")
+    if delivery.workers == "celery" and not (delivery.broker or os.environ.get(BROKER_ENV)):
+        problems.append(f"{_where(name, text, 'delivery', 'workers')}: 'delivery.workers' is 'celery', but no "
+                        f"broker is set. Set [delivery] broker = \"redis://localhost:6379/0\", or ${BROKER_ENV}.")
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", delivery.queue):
+        problems.append(f"{_where(name, text, 'delivery', 'queue')}: 'delivery.queue' is {delivery.queue!r}; use "
+                        "letters, digits, '.', '_' and '-'.")
+
+
+#: The environment variable that, when set, is the broker URL (over [delivery] broker).
+BROKER_ENV = "SYNDICATE_BROKER_URL"
+
+
+def broker_url(delivery: DeliveryConfig) -> str:
+    """The fleet's broker: $SYNDICATE_BROKER_URL if set, else [delivery] broker."""
+    return os.environ.get(BROKER_ENV) or delivery.broker
+
+
+def mask_password(url: str) -> str:
+    """``url`` with its password (if any) shown as ``***``: for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return url.replace(parts.netloc, f"{netloc[0].split(':', 1)[0]}:***@{netloc[1]}", 1)
 
 
 #: The keys that take one of a few words: (section, key) → the words.
@@ -497,6 +532,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("content", "import"): ("", "hugo", "jekyll", "pelican", "zola"),
     ("delivery", "transport"): ("file", "smtp"),
     ("delivery", "security"): ("starttls", "ssl", "none"),
+    ("delivery", "workers"): ("in-process", "celery"),
 }
 
 
@@ -521,6 +557,8 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("delivery", "retry_delay"): (0, 86_400),
     ("delivery", "bounce_after"): (1, 1000),
     ("delivery", "timeout"): (1, 3600),
+    ("delivery", "batch_size"): (1, 100_000),
+    ("delivery", "claim_lease"): (2, 86_400),
     ("server", "port"): (1, 65535),
     ("server", "cache_max_age"): (0, 31_536_000),
     ("server", "token_ttl_days"): (1, 365),

@@ -31,10 +31,12 @@ if TYPE_CHECKING:
 @click.option("--list", "list_", is_flag=True, help="Show the issues set to go at a time.")
 @click.option("--cancel", type=int, metavar="ISSUE", help="Take ISSUE off the schedule (it then waits for "
                                                            "'syndicate send ISSUE').")
+@click.option("--wait", is_flag=True, help="With [delivery] workers = \"celery\": follow the fleet's send until it "
+                                          "is done, and exit as a send in this process would.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
 @click.pass_obj
 def send(obj: Context, issue: int | None, test_address: str | None, dry_run: bool, include_new: bool,
-         retry_failed: bool, at: str | None, list_: bool, cancel: int | None, quiet: bool) -> None:
+         retry_failed: bool, at: str | None, list_: bool, cancel: int | None, wait: bool, quiet: bool) -> None:
     """Send an issue (the newest by default) to every active subscriber.
 
     With --at, the issue is not sent now but at that time, by 'syndicate run' or
@@ -51,6 +53,10 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
     send, it sends nothing. While another send (or 'syndicate run') is sending the
     issue, it says so and exits 0. With [delivery] transport = "file" (the default), each
     message is written to output/outbox/<issue>/ instead of being sent.
+
+    With [delivery] workers = "celery", the send is queued in batches for the worker
+    fleet ('syndicate worker') and the command returns; 'syndicate status' shows how it
+    goes, and --wait follows it to the end.
     """
     from ..delivery import SendBusy, deliver_issue, issues_to_send, send_test
     from ..delivery import dry_run as plan_send
@@ -93,15 +99,18 @@ def send(obj: Context, issue: int | None, test_address: str | None, dry_run: boo
         try:
             with ProgressBar(enabled=not quiet, delay=0.0) as progress:
                 report = deliver_issue(config, issue_number=number, include_new=include_new,
-                                       retry_failed=retry_failed,
+                                       retry_failed=retry_failed, follow=wait,
                                        on_progress=lambda done, total: progress("send", done, total))
         except SendBusy as busy:  # another send of this issue is under way: nothing is wrong
             click.echo(busy.message[0].upper() + busy.message[1:])
             continue
         for error in report.errors:
             click.echo(click.style("Error: ", fg="red", bold=True) + error, err=True)
-        if not quiet or report.exit_code:
-            click.echo(_summary(report, where))
+        if report.fleet and not wait:
+            if not quiet:
+                click.echo(_queued(report, config))
+        elif not quiet or report.exit_code:
+            click.echo(_summary(report, where + " (worker fleet)" * report.fleet))
         exit_code = max(exit_code, report.exit_code)
         if report.interrupted:
             break
@@ -136,6 +145,17 @@ def _schedule(config: Config, issue: int | None, at: str | None, list_: bool, ca
         click.echo(f"Issue #{chosen.number} “{chosen.subject}” goes at {local_time(config, when)}{moved}: the first "
                    "'syndicate run' or 'syndicate schedule' pass from then sends it. 'syndicate send --list' shows "
                    "what is set; --cancel takes it off.")
+
+
+def _queued(report: DeliveryReport, config: Config) -> str:
+    from ..config import broker_url, mask_password
+
+    if not report.left:
+        return f"Issue #{report.issue}: nothing left to send ({report.already_sent} sent before)."
+    return (f"Issue #{report.issue}: {plural(report.left, 'message')} queued for the worker fleet "
+            f"({report.batches} batch{'es' * (report.batches != 1)} on {mask_password(broker_url(config.delivery))}"
+            + (f"; {report.already_sent} sent before" if report.already_sent else "")
+            + "). 'syndicate status' shows how it goes; 'syndicate send --wait' follows it.")
 
 
 def _summary(report: DeliveryReport, where: str) -> str:

@@ -54,18 +54,27 @@ class SendLease:
         if time.monotonic() - self.renewed < self.ttl.total_seconds() / 4:
             return True
         self.renewed = time.monotonic()
+        return self._renew()
+
+    def _renew(self) -> bool:
         return self.store.renew_lease(self.name, holder=self.holder, now=self.clock(), ttl=self.ttl)
 
     def release(self) -> None:
         self.store.release_lease(self.name, holder=self.holder)
 
     def _is_dead(self, lease: Lease) -> bool:
-        if lease.host != self.host:
-            return False  # another host: only its lease's expiry can tell
-        try:
-            os.kill(lease.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
+        return process_gone(lease.pid, lease.host)
+
+
+def process_gone(pid: int, host: str) -> bool:
+    """True if process ``pid`` of ``host`` is known to be gone: only a process of this host can be
+    looked up; of another, only its lease's expiry can tell."""
+    if host != socket.gethostname():
         return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from queue import SimpleQueue
+from typing import TYPE_CHECKING, Protocol
 
 from ..config import Config
 from ..errors import CannotStartError, DeliveryError
@@ -26,6 +27,9 @@ from ..state import Issue, Store, Subscriber, open_store
 from .lease import SendLease
 from .message import MessageFactory, Outgoing
 from .transport import SmtpTransport, Transport, make_transport
+
+if TYPE_CHECKING:
+    from ..state.fleet import Batch
 
 Clock = Callable[[], datetime]
 
@@ -56,6 +60,8 @@ class DeliveryReport:
     seconds: float = 0.0
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
+    fleet: bool = False  # queued for the worker fleet ([delivery] workers = "celery")
+    batches: int = 0  # of the fleet's batches queued (or queued again) by this run
 
     @property
     def exit_code(self) -> int:
@@ -138,6 +144,7 @@ def deliver_issue(
     stop: threading.Event | None = None,
     wait_for_retries: bool = True,
     retry_failed: bool = False,
+    follow: bool = False,
 ) -> DeliveryReport:
     """Send issue ``issue_number`` (the newest by default) to every active subscriber.
 
@@ -147,6 +154,10 @@ def deliver_issue(
     ``wait_for_retries`` (the scheduler's one pass), the run does not wait for them. A
     message that stayed deferred max_attempts times is failed, and tried again only with
     ``retry_failed`` (a message the server refused for good, 5xx, never is).
+
+    With [delivery] workers = "celery", the send is queued for the worker fleet, in batches, and
+    this returns at once; with ``follow``, once the fleet has finished it (deferred messages
+    retried as above), reporting what it did.
 
     :raises DeliveryError: (fatal) nothing can be sent: the server is down, the login
         is refused. Nothing is marked sent.
@@ -163,9 +174,15 @@ def deliver_issue(
             if retry_failed:
                 with store.transaction():
                     store.requeue_retryable(issue.number)
-            _deliver(store, issue, lease, report, config, include_new=include_new, clock=clock,
-                     transport_factory=transport_factory, on_progress=on_progress, stop=stop,
-                     wait_for_retries=wait_for_retries)
+            if config.delivery.workers == "celery":
+                from .batches import dispatch
+
+                dispatch(store, issue, lease, report, config, include_new=include_new, clock=clock,
+                         on_progress=on_progress, stop=stop, follow=follow)
+            else:
+                _deliver(store, issue, lease, report, config, include_new=include_new, clock=clock,
+                         transport_factory=transport_factory, on_progress=on_progress, stop=stop,
+                         wait_for_retries=wait_for_retries)
             report.retryable = store.retryable_failures(issue.number)
         finally:
             lease.release()
@@ -193,16 +210,12 @@ def _deliver(store: Store, issue: Issue, lease: SendLease, report: DeliveryRepor
     if todo == 0:
         return
     factory = MessageFactory(issue, config)
+    opened = open_transports(config, issue.number, transport_factory)
     transports: SimpleQueue[Transport] = SimpleQueue()
-    opened = []
+    for transport in opened:
+        transports.put(transport)
     try:
-        for _ in range(settings.concurrency):
-            transport = transport_factory(config, issue.number)
-            opened.append(transport)
-            if isinstance(transport, SmtpTransport):
-                transport.connect()  # a refused login or a dead server stops us here
-            transports.put(transport)
-        sender = _Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report, lease)
+        sender = Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report, lease)
         done = 0
         while not stop.is_set():
             for _ in sender.run_pass(issue.number, stop):
@@ -226,14 +239,42 @@ def _deliver(store: Store, issue: Issue, lease: SendLease, report: DeliveryRepor
     report.deferred, report.left = counts.get("deferred", 0), counts.get("queued", 0)
 
 
-class _Sender:
-    """One pass over the due rows: compose, send on the pool of connections, record."""
+def open_transports(config: Config, issue_number: int, transport_factory: TransportFactory = make_transport
+                    ) -> list[Transport]:
+    """[delivery] concurrency transports for the issue, SMTP ones connected.
+
+    :raises DeliveryError: (fatal) a refused login or a dead server; none is left open.
+    """
+    opened: list[Transport] = []
+    try:
+        for _ in range(config.delivery.concurrency):
+            opened.append(transport_factory(config, issue_number))
+            if isinstance(opened[-1], SmtpTransport):
+                opened[-1].connect()
+    except BaseException:
+        for transport in opened:
+            transport.close()
+        raise
+    return opened
+
+
+class Limiter(Protocol):
+    def acquire(self) -> None: ...
+
+
+class Renewable(Protocol):
+    def keep(self) -> bool: ...
+
+
+class Sender:
+    """One pass over the due rows (of the issue, or of one fleet batch): compose, send on the pool
+    of connections, record."""
 
     PAGE = 500
 
     def __init__(self, store: Store, factory: MessageFactory, transports: SimpleQueue[Transport],
-                 limiter: RateLimiter, config: Config, clock: Clock, report: DeliveryReport,
-                 lease: SendLease) -> None:
+                 limiter: Limiter, config: Config, clock: Clock, report: DeliveryReport,
+                 lease: Renewable) -> None:
         self.store = store
         self.lease = lease
         self.factory = factory
@@ -242,8 +283,9 @@ class _Sender:
         self.settings = config.delivery
         self.clock = clock
         self.report = report
+        self.lost = False  # the lease was taken over
 
-    def run_pass(self, issue: int, stop: threading.Event) -> Iterator[None]:
+    def run_pass(self, issue: int, stop: threading.Event, batch: Batch | None = None) -> Iterator[None]:
         """Yields once per row dealt with."""
         workers = self.settings.concurrency
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -251,7 +293,8 @@ class _Sender:
             after = 0
             while not stop.is_set():
                 self.store.changed_elsewhere()  # statuses are as of this read
-                page = self.store.due_deliveries(issue, self.clock(), after=after, limit=self.PAGE)
+                page = (self.store.due_deliveries(issue, self.clock(), after=after, limit=self.PAGE) if batch is None
+                        else self.store.due_in_batch(batch, self.clock(), after=after, limit=self.PAGE))
                 if not page:
                     break
                 stale = False
@@ -296,6 +339,7 @@ class _Sender:
             stop.set()
             self.report.errors.append(f"another sender took over issue #{self.report.issue} (this one had "
                                       "stalled); stopped here, and it goes on from the ledger.")
+            self.lost = True
 
     def _send(self, outgoing: Outgoing, key: str) -> str:
         transport = self.transports.get()

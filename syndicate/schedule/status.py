@@ -39,6 +39,8 @@ def status_lines(config: Config, *, now: datetime) -> list[str]:
                          f"{sent if counts else 'not sent yet'}.")
         else:
             lines.append("Newsletter: no issue yet.")
+        if config.delivery.workers == "celery" or store.fleet_issues():
+            lines += fleet_lines(config, store, now)
         unsent = store.unsent_issues()
         if unsent:
             how = ")."
@@ -86,3 +88,25 @@ def next_newsletter(config: Config, now: datetime, store: Store) -> str:
     if cadence.kind == "on publish":
         return "on publish (one issue per new article" + (f"; none in quiet hours, {quiet}" if quiet else "") + ")"
     return "manual (syndicate newsletter, then syndicate send)"
+
+
+def fleet_lines(config: Config, store: Store, now: datetime) -> list[str]:
+    """The worker fleet: each issue it is sending (or the last it sent), and the live workers."""
+    from ..delivery import live_within
+
+    progress = {n: store.fleet_progress(n, now) for n in store.fleet_issues()}
+    busy = [n for n, c in progress.items() if c["queued"] + c["sending"] + c["deferred"]]
+    lines = []
+    for number in busy or list(progress)[-1:]:
+        counts = progress[number]
+        state = "sending" if number in busy else "done"
+        lines.append(f"Fleet: issue #{number} {state}: " + ", ".join(
+            f"{counts[k]} {k}" for k in ("queued", "sending", "sent", "deferred", "failed", "skipped")) + ".")
+    workers = store.workers(seen_since=now - live_within(config))
+    if not workers:
+        lines.append("Workers: none live. Start one with: syndicate worker")
+    else:
+        lines.append(f"Workers: {len(workers)} live: " + "; ".join(
+            f"{w.name} ({w.concurrency} threads, queues {w.queues}, up since {w.started_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"seen {max(0.0, (now - w.seen_at).total_seconds()):.0f} s ago)" for w in workers) + ".")
+    return lines

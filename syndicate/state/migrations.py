@@ -186,6 +186,33 @@ MIGRATIONS = [
     );
     CREATE INDEX source_entry_source ON source_entry(source_url, taken);
     """,
+    # 12: the send on a worker fleet ([delivery] workers = "celery"). An issue's ledger rows are cut
+    # into batches, ranges of subscriber ids, one broker task each. ``queued_at``: when its task was
+    # last put on the broker (NULL once a worker took it); a worker claims a batch (``holder``, its
+    # ``pid`` and ``host``) until ``held_until``, renewing the claim as it sends. One row per live
+    # worker, its heartbeat in ``seen_at``.
+    """
+    CREATE TABLE fleet_batch (
+        issue_number INTEGER NOT NULL,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        queued_at TEXT,
+        holder TEXT NOT NULL DEFAULT '',
+        pid INTEGER NOT NULL DEFAULT 0,
+        host TEXT NOT NULL DEFAULT '',
+        held_until TEXT,
+        PRIMARY KEY (issue_number, first_id)
+    );
+    CREATE TABLE fleet_worker (
+        name TEXT PRIMARY KEY,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        concurrency INTEGER NOT NULL,
+        queues TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

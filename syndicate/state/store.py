@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..config import Config, mask_url
 from .articles import ArticleRecords
+from .fleet import FleetRecords
 from .issues import IssueRecords
 from .leases import LeaseRecords
 from .ledger import LedgerRecords
@@ -11,7 +12,8 @@ from .sources import SourceRecords
 from .subscribers import SubscriberRecords
 
 
-class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords, SourceRecords):
+class Store(ArticleRecords, IssueRecords, SubscriberRecords, LedgerRecords, LeaseRecords, SourceRecords,
+            FleetRecords):
     """An open state database: everything the other stages ask of it, and nothing else.
 
     Open a site's with :func:`open_store`; use as a context manager (``with open_store(config) as
