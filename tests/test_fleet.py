@@ -3,7 +3,8 @@
 Each test has a site of its own (tests/data/site, [delivery] workers = "celery", a Redis
 database number of its own as the broker), its SMTP server (tests/smtp_server.py, counting the
 copies every recipient got) and its workers, started as ``syndicate worker`` processes. The
-state is SQLite, shared by the workers in WAL mode.
+state is SQLite, shared by the workers in WAL mode, or (the tests taking ``backend``) also a
+real PostgreSQL database of the test's own, as a fleet on several hosts would share it.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from syndicate.delivery.ratelimit import FleetRateLimiter
 from syndicate.delivery.send import RateLimiter
 from syndicate.state import Store
 
-from .conftest import write
+from .conftest import site_store, write
 from .live_servers import SmtpServer, free_port
 from .test_delivery import addresses, ledger, make_site, send
 
@@ -122,7 +123,7 @@ def until(condition: Callable[[], Any], *, timeout: float = 60, what: str = "it"
 def live_workers(site: Path) -> list[str]:
     from datetime import datetime, timedelta, timezone
 
-    with Store(site / "syndicate.db") as store:
+    with site_store(site) as store:
         return [w.name for w in store.workers(seen_since=datetime.now(timezone.utc) - timedelta(seconds=10))]
 
 
@@ -245,7 +246,10 @@ def test_the_rate_limit_holds_across_workers(redis_url: str) -> None:
 # -- the fleet ----------------------------------------------------------------------------
 
 def test_two_workers_send_each_subscriber_exactly_once(runner: CliRunner, site: Path, smtp: SmtpServer,
-                                                       redis_url: str, workers: Callable[..., list[Worker]]) -> None:
+                                                       redis_url: str, workers: Callable[..., list[Worker]],
+                                                       pg_state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fleet as it runs beyond one machine: its state in PostgreSQL, its tasks in Redis."""
+    monkeypatch.setenv("SYNDICATE_DATABASE_URL", pg_state_url)
     smtp.start()
     emails = addresses(5000)
     fleet_site(runner, site, smtp.port, redis_url, emails, batch_size=500)
@@ -333,10 +337,9 @@ def _kill_trial(runner: CliRunner, site: Path, smtp: SmtpServer, broker: str, st
     return sum(copies.values()) - n, victim.concurrency  # one message in flight per thread at most
 
 
-@pytest.mark.parametrize("trial", [1, 2])
 def test_a_worker_killed_at_a_random_moment_loses_nothing(runner: CliRunner, site: Path, smtp: SmtpServer,
                                                           redis_url: str, workers: Callable[..., list[Worker]],
-                                                          trial: int) -> None:
+                                                          backend: str) -> None:
     smtp.start()
     seed = random.randrange(1 << 30)
     duplicates, in_flight = _kill_trial(runner, site, smtp, redis_url, workers, random.Random(seed))
@@ -345,20 +348,20 @@ def test_a_worker_killed_at_a_random_moment_loses_nothing(runner: CliRunner, sit
 
 @pytest.mark.slow
 def test_twenty_workers_killed_at_random_moments_lose_nothing(
-        request: pytest.FixtureRequest, runner: CliRunner, tmp_path: Path, redis_server: Any,
-        workers: Callable[..., list[Worker]]) -> None:
+        runner: CliRunner, tmp_path: Path, redis_server: Any, postgres_server: Any, _pg_template: str,
+        monkeypatch: pytest.MonkeyPatch, workers: Callable[..., list[Worker]]) -> None:
+    """On PostgreSQL, the fleet's own database: each trial a new site and a new database."""
     import shutil
 
     from .conftest import DATA
 
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("20 trials of a minute in all: run with -m slow")
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     for trial in range(20):
         folder = tmp_path / f"trial{trial}"
         shutil.copytree(DATA / "site", folder / "site")
         os.chdir(folder / "site")
+        monkeypatch.setenv("SYNDICATE_DATABASE_URL", postgres_server.new_database(_pg_template))
         server = SmtpServer(folder / "received", free_port()).start()
         try:
             duplicates, in_flight = _kill_trial(runner, folder / "site", server, redis_server.new_url(),
@@ -385,6 +388,27 @@ def test_a_broker_restarted_mid_send_and_the_send_finishes(runner: CliRunner, si
     # The lost batches were found in the ledger and queued again by a worker's sweep.
     assert any(re.search(r"queued \d+ batches again", w.output()) for w in pair)
 
+
+
+def test_postgresql_restarted_mid_send_and_the_workers_wait_and_go_on(
+        runner: CliRunner, site: Path, smtp: SmtpServer, redis_url: str, postgres_server: Any, pg_state_url: str,
+        monkeypatch: pytest.MonkeyPatch, workers: Callable[..., list[Worker]]) -> None:
+    monkeypatch.setenv("SYNDICATE_DATABASE_URL", pg_state_url)
+    smtp.start()
+    emails = addresses(400)
+    fleet_site(runner, site, smtp.port, redis_url, emails, batch_size=20)
+    pair = workers(2)
+    assert send(runner).exit_code == 0
+    until(lambda: sum(smtp.copies().values()) >= 100, what="100 messages sent")
+    postgres_server.stop()  # every connection of the workers is cut
+    time.sleep(1)
+    postgres_server.start()
+    until(lambda: counts(site)["sent"] == 400, timeout=60, what="the send to finish")
+    copies = smtp.copies()
+    assert set(copies) == set(emails)  # nothing lost
+    # At most the messages in flight when the server went away (one per thread) went twice.
+    assert sum(copies.values()) - 400 <= sum(w.concurrency for w in pair), copies.most_common(5)
+    assert all(w.process.poll() is None for w in pair)  # the workers waited, and went on
 
 class FakeBroker:
     """A broker that only remembers what it was given, and says how many tasks wait."""

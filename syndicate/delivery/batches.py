@@ -27,7 +27,7 @@ from typing import Protocol
 
 from ..config import Config
 from ..errors import DeliveryError
-from ..state import Issue, Store
+from ..state import Issue, Store, open_store
 from ..state.fleet import Batch, Claim
 from .lease import SendLease, process_gone
 from .message import MessageFactory
@@ -96,7 +96,7 @@ def send_batch(config: Config, issue: int, first: int, *, limiter: Limiter,
     claim lease, and is recorded for ``send --wait`` to show. ``transports``: reused connections
     (a worker thread's); without them, the batch opens its own and closes them.
     """
-    with Store(config.state_path) as store:
+    with open_store(config) as store:
         claim = BatchClaim(store, issue, first, ttl=claim_ttl(config), clock=clock)
         batch = claim.take()
         if batch is None:

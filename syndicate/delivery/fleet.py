@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ..config import BROKER_ENV, Config, broker_url, mask_password
 from ..errors import ConfigError, DeliveryError
-from ..state import Store
+from ..state import open_store
 from ..state.fleet import Batch
 from .batches import send_batch, sweep, sweep_every
 from .message import MessageFactory
@@ -148,7 +148,7 @@ class _Worker:
     def _factory(self, issue: int) -> MessageFactory:
         with self.lock:
             if issue not in self.factories:
-                with Store(self.config.state_path) as store:
+                with open_store(self.config) as store:
                     self.factories[issue] = MessageFactory(pick_issue(store, issue), self.config)
             return self.factories[issue]
 
@@ -173,30 +173,49 @@ class _Worker:
     def _tend(self) -> None:
         """Beat (this worker is alive) and sweep (queue again what is left in the ledger), every few seconds."""
         every = sweep_every(self.config)
-        with Store(self.config.state_path) as store:
-            while True:
-                try:
-                    now = utc_now()
-                    store.beat(self.name, host=socket.gethostname(), pid=os.getpid(), concurrency=self.concurrency,
-                               queues=",".join(self.queues), now=now)
-                    store.forget_workers(seen_before=now - timedelta(days=1))
-                    if requeued := sweep(store, self.config, self.broker):
-                        log.info("queued %d batches again (their worker died, deferred messages are due, or the "
-                                 "broker lost them)", requeued)
-                except Exception:  # noqa: BLE001 - the database or broker away: try again at the next beat
-                    log.exception("the sweep failed; trying again in %.1f s", every)
-                if self.stopping.wait(every):
-                    return
+        store = None
+        failing = False
+        while True:
+            try:
+                store = store or open_store(self.config)
+                now = utc_now()
+                store.beat(self.name, host=socket.gethostname(), pid=os.getpid(), concurrency=self.concurrency,
+                           queues=",".join(self.queues), now=now)
+                store.forget_workers(seen_before=now - timedelta(days=1))
+                if requeued := sweep(store, self.config, self.broker):
+                    log.info("queued %d batches again (their worker died, deferred messages are due, or the "
+                             "broker lost them)", requeued)
+                if failing:
+                    log.info("the sweep works again")
+                failing = False
+            except Exception as err:  # noqa: BLE001 - the database or broker away: try again at the next beat
+                if not failing:
+                    log.error("the sweep failed (%s); trying again every %.1f s", err, every)
+                failing = True
+                if store is not None:  # a new connection next time: the database may have restarted
+                    _close_quietly(store)
+                    store = None
+            if self.stopping.wait(every):
+                if store is not None:
+                    store.close()
+                return
 
     def stop(self, **_: Any) -> None:
         self.stopping.set()
         if self.tender is not None:
             self.tender.join(timeout=10)
-        with Store(self.config.state_path) as store:
+        with open_store(self.config) as store:
             store.forget_worker(self.name)
         for transport in self.opened:
             transport.close()
         self.limiter.close()
+
+
+def _close_quietly(store: Any) -> None:
+    try:
+        store.close()
+    except Exception:  # noqa: BLE001 - its connection is broken already
+        pass
 
 
 def run_worker(config: Config, *, concurrency: int, queues: list[str], loglevel: str = "INFO") -> int:
