@@ -179,7 +179,8 @@ class ServerConfig:
     port: int = _key(8080, "Port 'syndicate serve' listens on.")
     cache_max_age: int = _key(300, "Seconds feed readers and proxies may keep a feed before asking again.")
     token_ttl_days: int = _key(7, "Days a subscription's confirmation link works.")
-    subscribe_rate: int = _key(10, "Subscribe requests allowed per client address per hour.")
+    subscribe_rate: int = _key(10, "Subscribe requests allowed per client address per hour (counted in the broker's "
+                                   "Redis by every `serve` process when `[delivery] broker` is set).")
 
 
 @dataclass(frozen=True)

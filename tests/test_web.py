@@ -33,6 +33,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.exceptions import StarletteDeprecationWarning
 
+import syndicate.web.ratelimit
 import syndicate.web.signup
 import syndicate.web.static
 from syndicate.cli import main
@@ -868,7 +869,7 @@ def test_the_fourth_subscribe_request_from_one_client_within_the_hour_gets_429(
 def test_the_subscribe_limit_is_per_hour_so_an_hour_later_the_client_may_ask_again(
         serve: Callable[..., TestClient], built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(syndicate.web.signup.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(syndicate.web.ratelimit.time, "monotonic", lambda: clock[0])
     client = serve(subscribe_rate=2)
     assert subscribe(client, "reader1@example.org").status_code == 200
     clock[0] += 1800

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -34,31 +33,12 @@ from ..templating import render_template
 from ..tokens import BadToken, Signer
 from .links import confirm, read_link
 from .pages import Pages
+from .ratelimit import make_rate_limit
 
 log = logging.getLogger("syndicate.web")
 MAX_EMAIL = 254
 MAILERS = 2  # confirmation emails sent at once
 QUEUE = 100  # confirmations waiting, at most; past that a sign-up gets no email (and may ask again)
-
-
-class RateLimit:
-    """At most ``per_hour`` hits per client address in any hour (kept in memory)."""
-
-    def __init__(self, per_hour: int) -> None:
-        self.per_hour = per_hour
-        self.hits: dict[str, deque[float]] = defaultdict(deque)
-        self.lock = threading.Lock()
-
-    def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            hits = self.hits[client]
-            while hits and now - hits[0] > 3600:
-                hits.popleft()
-            if len(hits) >= self.per_hour:
-                return False
-            hits.append(now)
-            return True
 
 
 class SignUp:
@@ -68,7 +48,7 @@ class SignUp:
         self.pages = pages
         self.config = pages.config
         self.signer = signer
-        self.limit = RateLimit(self.config.server.subscribe_rate)
+        self.limit = make_rate_limit(self.config)
         self.mailers = ThreadPoolExecutor(max_workers=MAILERS, thread_name_prefix="confirmation")
         self.waiting = threading.BoundedSemaphore(QUEUE)
 
@@ -161,6 +141,7 @@ class SignUp:
     def close(self) -> None:
         """Finish the confirmations being sent; drop those still waiting."""
         self.mailers.shutdown(wait=True, cancel_futures=True)
+        self.limit.close()
 
     def _confirmation(self, email: str, name: str) -> None:
         now = datetime.now(timezone.utc).replace(microsecond=0)
