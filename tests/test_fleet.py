@@ -443,3 +443,10 @@ def test_the_sweep_queues_again_exactly_the_batches_nobody_is_on(
         assert sweep(store, config, broker, clock=lambda: now) == len(expect)
         assert broker.given == [(1, first) for first in expect]
         assert sweep(store, config, broker, clock=lambda: now) == 0  # queued now: not again at once
+
+
+def test_a_worker_without_a_broker_says_what_to_set(runner: CliRunner, site: Path) -> None:
+    result = runner.invoke(main, ["worker"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ('Error: the worker fleet needs a broker: set [delivery] broker = "redis://localhost:6379/0", '
+                             "or $SYNDICATE_BROKER_URL.\n")
