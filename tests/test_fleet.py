@@ -438,11 +438,11 @@ class FakeBroker:
     ("done, nothing due", 0, []),
 ])
 def test_the_sweep_queues_again_exactly_the_batches_nobody_is_on(
-        runner: CliRunner, site: Path, redis_url: str, now: Any, case: str, waiting: int | None,
-        expect: list[int]) -> None:
+        runner: CliRunner, site: Path, now: Any, case: str, waiting: int | None, expect: list[int]) -> None:
     from syndicate.delivery.batches import sweep
 
-    fleet_site(runner, site, None, redis_url, addresses(4), batch_size=2, transport="file")
+    # No broker is reached: the sweep is given a fake one.
+    fleet_site(runner, site, None, "redis://127.0.0.1:1/0", addresses(4), batch_size=2, transport="file")
     config = load_config(site / "syndicate.toml")
     minute = _seconds(60)
     with Store(config.state_path) as store, store.transaction():
@@ -467,3 +467,10 @@ def test_the_sweep_queues_again_exactly_the_batches_nobody_is_on(
         assert sweep(store, config, broker, clock=lambda: now) == len(expect)
         assert broker.given == [(1, first) for first in expect]
         assert sweep(store, config, broker, clock=lambda: now) == 0  # queued now: not again at once
+
+
+def test_a_worker_without_a_broker_says_what_to_set(runner: CliRunner, site: Path) -> None:
+    result = runner.invoke(main, ["worker"])
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == ('Error: the worker fleet needs a broker: set [delivery] broker = "redis://localhost:6379/0", '
+                             "or $SYNDICATE_BROKER_URL.\n")
