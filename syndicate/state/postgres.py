@@ -93,6 +93,7 @@ class Connection:
         self._in_transaction = False
         self._writes: int | None = None  # the count of writes as last seen by changed_elsewhere
         self._dirty = False
+        self._pipelined = import_psycopg().Pipeline.is_supported()
         self.dialect = Dialect("postgresql", "lower(email) = lower(?)", "json_array_elements_text(?::json)",
                                errors.IntegrityError)
 
@@ -113,11 +114,30 @@ class Connection:
             if self._in_transaction or not sql.lstrip()[:6].upper().startswith(_WRITES):
                 call(cursor)
             else:
-                with self.transaction():
-                    call(cursor)
+                self._write_alone(call, cursor)
         except psycopg.OperationalError as err:
             raise StoreError(f"{self.where}: the state database failed ({_masked(err, '')}).") from err
         return cursor
+
+    def _write_alone(self, call: Any, cursor: Any) -> None:
+        """A write outside a transaction, as one: ``BEGIN``, the write lock, the statement and
+        ``COMMIT`` sent together (one round trip to the server, where libpq can pipeline)."""
+        if not self._pipelined:
+            with self.transaction():
+                call(cursor)
+            return
+        before = (self._writes, self._dirty)
+        try:
+            with self.raw.pipeline():
+                self.raw.execute("BEGIN")
+                bump = self.raw.execute(_BUMP)
+                call(cursor)
+                self.raw.execute("COMMIT")
+        except BaseException:
+            self._rollback()  # the error stopped the rest: nothing was committed
+            self._writes, self._dirty = before
+            raise
+        self._note(bump.fetchone()[0])
 
     # -- transactions
 
@@ -152,7 +172,10 @@ class Connection:
                 self._in_transaction = False
 
     def _bump(self) -> None:
-        writes = self.raw.execute(_BUMP).fetchone()[0]
+        self._note(self.raw.execute(_BUMP).fetchone()[0])
+
+    def _note(self, writes: int) -> None:
+        """Keep count of the writes: one more than last seen is this connection's own."""
         if self._writes is not None:
             self._dirty = self._dirty or writes != self._writes + 1
             self._writes = writes
