@@ -93,7 +93,6 @@ class Connection:
         self._in_transaction = False
         self._writes: int | None = None  # the count of writes as last seen by changed_elsewhere
         self._dirty = False
-        self._pipelined = import_psycopg().Pipeline.is_supported()
         self.dialect = Dialect("postgresql", "lower(email) = lower(?)", "json_array_elements_text(?::json)",
                                errors.IntegrityError)
 
@@ -114,30 +113,11 @@ class Connection:
             if self._in_transaction or not sql.lstrip()[:6].upper().startswith(_WRITES):
                 call(cursor)
             else:
-                self._write_alone(call, cursor)
+                with self.transaction():  # a write alone is a transaction of its own, one writer at a time
+                    call(cursor)
         except psycopg.OperationalError as err:
             raise StoreError(f"{self.where}: the state database failed ({_masked(err, '')}).") from err
         return cursor
-
-    def _write_alone(self, call: Any, cursor: Any) -> None:
-        """A write outside a transaction, as one: ``BEGIN``, the write lock, the statement and
-        ``COMMIT`` sent together (one round trip to the server, where libpq can pipeline)."""
-        if not self._pipelined:
-            with self.transaction():
-                call(cursor)
-            return
-        before = (self._writes, self._dirty)
-        try:
-            with self.raw.pipeline():
-                self.raw.execute("BEGIN")
-                bump = self.raw.execute(_BUMP)
-                call(cursor)
-                self.raw.execute("COMMIT")
-        except BaseException:
-            self._rollback()  # the error stopped the rest: nothing was committed
-            self._writes, self._dirty = before
-            raise
-        self._note(bump.fetchone()[0])
 
     # -- transactions
 
@@ -172,10 +152,8 @@ class Connection:
                 self._in_transaction = False
 
     def _bump(self) -> None:
-        self._note(self.raw.execute(_BUMP).fetchone()[0])
-
-    def _note(self, writes: int) -> None:
-        """Keep count of the writes: one more than last seen is this connection's own."""
+        """Take the write lock, and count the write: one more than last seen is this connection's own."""
+        writes = self.raw.execute(_BUMP).fetchone()[0]
         if self._writes is not None:
             self._dirty = self._dirty or writes != self._writes + 1
             self._writes = writes
