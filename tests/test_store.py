@@ -98,7 +98,7 @@ def test_a_postgresql_state_is_made_at_the_latest_schema_from_an_empty_database(
 def test_a_postgresql_state_from_a_newer_version_is_refused(pg_state_url: str) -> None:
     with Store(pg_state_url) as store:
         store.db.execute("UPDATE syndicate_db SET version = ?", (len(MIGRATIONS) + 1,))
-    with pytest.raises(StoreError, match=r"was written by a newer syndicate \(schema 12\)"):
+    with pytest.raises(StoreError, match=rf"was written by a newer syndicate \(schema {len(MIGRATIONS) + 1}\)"):
         Store(pg_state_url)
 
 
