@@ -115,8 +115,11 @@ def test_migrate_copies_the_whole_state_checks_it_and_a_second_run_copies_nothin
     assert lines[0] == f"Copied syndicate.db into {pg_url}:"
     rows = {m[1]: (int(m[2]), m[3]) for m in (re.fullmatch(r"  (\w+) +(\d+) rows? +checksum ([0-9a-f]{16})", line)
                                               for line in lines[1:-1]) if m}
-    assert set(rows) == {"article", "delivery", "entry", "issue", "issue_article", "lease", "meta", "output",
-                         "parsed", "source", "source_entry", "subscriber"}, out
+    with Store(site / "syndicate.db") as before:  # every table the migrations made, whatever they are by now
+        tables = {r[0] for r in before.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name "
+                                                  "NOT LIKE 'sqlite_%'")}
+    assert set(rows) == tables >= {"article", "delivery", "entry", "issue", "issue_article", "lease", "meta", "output",
+                                   "parsed", "source", "source_entry", "subscriber"}, out
     assert rows["subscriber"][0] == 2 and rows["delivery"][0] == 2 and rows["issue"][0] == 1
     assert rows["article"][0] == len(articles)
     assert lines[-1].startswith("Checked: every table has the same rows and checksum in both.")

@@ -195,3 +195,16 @@ def test_two_connections_writing_at_once_are_taken_one_at_a_time(state_at: str |
         thread.join()
     with Store(state_at) as store:
         assert store.get("n") == 100
+
+
+def test_a_write_that_fails_alone_leaves_nothing_and_the_connection_goes_on(state_at: str | Path) -> None:
+    with Store(state_at) as store, Store(state_at) as other:
+        assert not store.changed_elsewhere()
+        with pytest.raises(store.dialect.integrity_error):
+            store.db.execute("INSERT INTO subscriber(email, status, created_at, secret) VALUES (?, 'gone', ?, ?)",
+                             ("ann@example.org", T0.isoformat(), "s"))
+        assert store.subscriber("ann@example.org") is None
+        assert store.add_subscriber("ann@example.org", now=T0) is not None
+        assert not store.changed_elsewhere()
+        other.set("k", 1)
+        assert store.changed_elsewhere()

@@ -113,7 +113,7 @@ class Connection:
             if self._in_transaction or not sql.lstrip()[:6].upper().startswith(_WRITES):
                 call(cursor)
             else:
-                with self.transaction():
+                with self.transaction():  # a write alone is a transaction of its own, one writer at a time
                     call(cursor)
         except psycopg.OperationalError as err:
             raise StoreError(f"{self.where}: the state database failed ({_masked(err, '')}).") from err
@@ -152,6 +152,7 @@ class Connection:
                 self._in_transaction = False
 
     def _bump(self) -> None:
+        """Take the write lock, and count the write: one more than last seen is this connection's own."""
         writes = self.raw.execute(_BUMP).fetchone()[0]
         if self._writes is not None:
             self._dirty = self._dirty or writes != self._writes + 1
