@@ -14,10 +14,12 @@ Usage:
           time to be accepted (a real server's queue write and the network): not the bottleneck
           then; at 0 the sink answers at once, and shares the cores with the workers.
           Prints messages/s, the speed-up over one worker, and each worker's peak RSS (VmHWM).
+          --state postgresql: the state (of the in-process send too) in a PostgreSQL database instead.
           target: 2 workers >= 1.6 x 1 worker on a 2-core machine; RSS flat from 1 to 4 workers
   ledger  rows/s a PostgreSQL server (tests/db_servers.PostgresServer: fsync off, on this machine)
           takes of delivery-like UPDATEs (status, attempts, reply, message id, sent_at by primary key):
-          one per autocommit statement, one connection and 4 connections; and batched, 500 a commit.
+          one per autocommit statement, one connection and 4 connections; and batched, 500 a commit;
+          then syndicate's own ledger writes (Store.mark_delivery) from 1 and 4 connections.
 
 A benchmark, not a test: it prints figures and asserts nothing.
 """
@@ -41,9 +43,12 @@ sys.path.insert(0, str(HERE))
 from send import CLI, FAST_SINK, PEAK, add_subscribers, free_port, make_site, start_sink, stop_sink  # noqa: E402
 
 
-def fleet_site(work: Path, name: str, n: int, port: int, delivery: str) -> Path:
+def fleet_site(work: Path, name: str, n: int, port: int, delivery: str, state_url: str = "") -> Path:
     toml = (f'[delivery]\ntransport = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
             f"max_per_connection = 100000\n{delivery}")
+    if state_url:
+        toml += f'\n[state]\nurl = "{state_url}"\n'
+
     site = make_site(work, name, toml)
     add_subscribers(site, n)
     return site
@@ -58,11 +63,13 @@ def start_worker(site: Path, threads: int, peak: Path) -> subprocess.Popen[bytes
 def wait_for_workers(site: Path, pids: list[int]) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from syndicate.state import Store
+    from syndicate.config import load_config
+    from syndicate.state import open_store
 
     deadline = time.monotonic() + 60
+    config = load_config(site / "syndicate.toml")
     while time.monotonic() < deadline:
-        with Store(site / "syndicate.db") as store:
+        with open_store(config) as store:
             names = [w.name for w in store.workers(seen_since=datetime.now(timezone.utc) - timedelta(seconds=30))]
         if all(any(f"-{pid}@" in name for name in names) for pid in pids):
             return
@@ -76,20 +83,25 @@ def send_seconds(site: Path, *args: str) -> float:
     return time.perf_counter() - start
 
 
-def fleet_case(work: Path, n: int, counts: list[int], threads: int, delay: float) -> None:
-    from tests.db_servers import RedisServer
+def fleet_case(work: Path, n: int, counts: list[int], threads: int, delay: float, state: str) -> None:
+    from tests.db_servers import PostgresServer, RedisServer
 
     port = free_port()
     sink = start_sink([FAST_SINK, str(port), str(delay), "2"])
     redis = RedisServer().start()
+    postgres = PostgresServer().start() if state == "postgresql" else None
+
+    def state_url() -> str:
+        return postgres.new_database() if postgres else ""
+
     try:
-        site = fleet_site(work, "in-process", n, port, f"concurrency = {threads}\n")
+        site = fleet_site(work, "in-process", n, port, f"concurrency = {threads}\n", state_url())
         seconds = send_seconds(site)
         print(f"in-process send, {threads} connections: {n / seconds:8,.0f} messages/s  ({seconds:.1f} s)")
         one = None
         for k in counts:
             site = fleet_site(work, f"fleet-{k}", n, port,
-                              f'workers = "celery"\nbroker = "{redis.url(k)}"\nbatch_size = 500\n')
+                              f'workers = "celery"\nbroker = "{redis.url(k)}"\nbatch_size = 500\n', state_url())
             peaks = [work / f"peak-{k}-{i}" for i in range(k)]
             workers = [start_worker(site, threads, peak) for peak in peaks]
             try:
@@ -107,6 +119,8 @@ def fleet_case(work: Path, n: int, counts: list[int], threads: int, delay: float
                   f"{rate / one:.2f} x one worker   peak RSS per worker {', '.join(f'{r} MB' for r in rss)}")
     finally:
         redis.close()
+        if postgres:
+            postgres.close()
         stop_sink(sink)
 
 
@@ -161,8 +175,42 @@ def ledger_case(rows: int) -> None:
                 conn.commit()
         print(f"PostgreSQL ledger, batched, 500 UPDATEs per commit:      {rows / (time.perf_counter() - start):8,.0f} "
               "rows/s")
+        store_marks(server.new_database(), rows)
     finally:
         server.close()
+
+
+def store_marks(url: str, rows: int) -> None:
+    """syndicate's own ledger writes (Store.mark_delivery, each one a commit that takes the state's
+    write lock), from 1 and from 4 connections at once."""
+    import threading
+    from datetime import datetime, timezone
+
+    from syndicate.state import Issue, Store
+
+    now = datetime.now(timezone.utc)
+    with Store(url) as store, store.transaction():
+        store.import_subscribers(((f"r{i}@example.org", "", "active") for i in range(2 * rows)), source="bench",
+                                 now=now)
+        store.record_issue(Issue(1, now, "s", "p", (), "n", "h", "t", "w"), now)
+        store.queue_delivery(1, now)
+
+    def marks(ids: range) -> None:
+        with Store(url) as store:
+            for i in ids:
+                store.mark_delivery(1, i, "sent", now=now, reply="250 2.0.0 Ok", message_id=f"<{i}@example.org>")
+
+    for connections, first in ((1, 1), (4, rows + 1)):
+        share = rows // connections
+        threads = [threading.Thread(target=marks, args=(range(first + c * share, first + (c + 1) * share),))
+                   for c in range(connections)]
+        start = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(f"syndicate's ledger (Store.mark_delivery), {connections} connection(s): "
+              f"{connections * share / (time.perf_counter() - start):8,.0f} rows/s")
 
 
 def main() -> None:
@@ -174,14 +222,18 @@ def main() -> None:
     ap.add_argument("--sink-delays", default="0.003,0", help="seconds the sink takes a message; one fleet run each")
     ap.add_argument("--pg-rows", type=int, default=20_000)
     ap.add_argument("--cases", default="fleet,ledger")
+    ap.add_argument("--state", choices=("sqlite", "postgresql"), default="sqlite",
+                    help="where the fleet's state is: the SQLite file the workers share, or a PostgreSQL database")
     args = ap.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     cases = args.cases.split(",")
     try:
         for delay in [float(d) for d in args.sink_delays.split(",")] if "fleet" in cases else []:
-            print(f"{os.cpu_count()} cores; {args.subscribers:,} subscribers; sink delay {delay * 1000:g} ms")
-            fleet_case(work, args.subscribers, [int(k) for k in args.workers.split(",")], args.threads, delay)
+            print(f"{os.cpu_count()} cores; {args.subscribers:,} subscribers; sink delay {delay * 1000:g} ms; "
+                  f"state in {args.state}")
+            fleet_case(work, args.subscribers, [int(k) for k in args.workers.split(",")], args.threads, delay,
+                       args.state)
         if "ledger" in cases:
             ledger_case(args.pg_rows)
     finally:
