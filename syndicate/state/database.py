@@ -31,6 +31,7 @@ class Dialect:
     email_is: str  # a WHERE term: the subscriber's email is ? (in any case)
     json_values: str  # a FROM term whose ``value`` column lists the items of a JSON array given as ?
     integrity_error: type[Exception] | tuple[type[Exception], ...]
+    lock_rows: str = ""  # ends a SELECT, in a transaction, of rows it will write that a lone statement may write too
 
 
 #: The ``meta`` key a PostgreSQL state keeps the site's secret under (see ``tokens.load_secret``).

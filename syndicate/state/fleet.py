@@ -85,7 +85,8 @@ class FleetRecords(Database):
         with self.transaction():
             rows = self.db.execute(
                 "SELECT b.issue_number, b.first_id, b.last_id, b.queued_at, b.holder, b.pid, b.host, b.held_until "
-                f"FROM fleet_batch b WHERE {which} AND EXISTS (SELECT 1 FROM delivery d WHERE {_IN_BATCH} AND {_DUE})",
+                f"FROM fleet_batch b WHERE {which} AND EXISTS (SELECT 1 FROM delivery d WHERE {_IN_BATCH} AND {_DUE})"
+                f"{self.dialect.lock_rows}",
                 (*args, stamp)).fetchall()
             due = []
             for number, first, last, queued_at, holder, pid, host, held_until in rows:
@@ -108,7 +109,8 @@ class FleetRecords(Database):
         live worker holds it (or there is no such batch)."""
         with self.transaction():
             row = self.db.execute("SELECT last_id, holder, pid, host, held_until FROM fleet_batch "
-                                  "WHERE issue_number = ? AND first_id = ?", (issue, first)).fetchone()
+                                  f"WHERE issue_number = ? AND first_id = ?{self.dialect.lock_rows}",
+                                  (issue, first)).fetchone()
             if row is None:
                 return None
             last, current, current_pid, current_host, held_until = row

@@ -22,7 +22,7 @@ class LeaseRecords(Database):
         """Take (or renew) the lease ``name`` for ``holder``; None on success, else the lease of
         whoever holds it (alive, and not expired)."""
         with self.transaction():
-            current = self.lease(name)
+            current = self.lease(name, lock=True)
             if current is not None and current.holder != holder and current.expires_at > now \
                     and not is_dead(current):
                 return current
@@ -42,9 +42,11 @@ class LeaseRecords(Database):
     def release_lease(self, name: str, *, holder: str) -> None:
         self.db.execute("DELETE FROM lease WHERE name = ? AND holder = ?", (name, holder))
 
-    def lease(self, name: str) -> Lease | None:
-        row = self.db.execute("SELECT name, holder, pid, host, taken_at, expires_at FROM lease WHERE name = ?",
-                              (name,)).fetchone()
+    def lease(self, name: str, *, lock: bool = False) -> Lease | None:
+        """The lease ``name``; with ``lock`` (in a transaction that may write it), its row locked
+        until the transaction ends, so that a renewal waits for it."""
+        row = self.db.execute("SELECT name, holder, pid, host, taken_at, expires_at FROM lease WHERE name = ?"
+                              + (self.dialect.lock_rows if lock else ""), (name,)).fetchone()
         if row is None:
             return None
         return Lease(*row[:4], datetime.fromisoformat(row[4]), datetime.fromisoformat(row[5]))

@@ -3,12 +3,15 @@
 The record modules write SQLite's ``?`` placeholders; :class:`Connection` turns them into
 psycopg's ``%s``. It keeps SQLite's guarantees, which the records rely on:
 
-- one writer at a time: every write (a transaction, or a lone statement) first bumps the one
-  row of ``syndicate_db``, whose row lock is held until it commits, as ``BEGIN IMMEDIATE``
-  holds SQLite's write lock; a transaction's reads then see every earlier write;
-- a statement outside a transaction commits at once (the ledger's checkpoint);
-- :meth:`Connection.changed_elsewhere` is SQLite's ``data_version``: the count of writes in
-  ``syndicate_db`` moved by another connection, on any host.
+- one transaction at a time: each first takes the write lock (an advisory lock held until it
+  commits), as ``BEGIN IMMEDIATE`` takes SQLite's; a transaction that reads a row it then
+  writes, which a lone statement may also write (a lease, a batch's claim), reads it
+  ``FOR UPDATE`` (the dialect's ``lock_rows``), so that the two are taken one after the other;
+- a statement outside a transaction commits at once (the ledger's checkpoint), on its own: it
+  waits for no lock but its rows', so that the fleet's workers mark their messages side by side;
+- :meth:`Connection.changed_elsewhere` is SQLite's ``data_version``: every write (a transaction,
+  or a lone statement) takes a number from the sequence ``syndicate_writes``, and a number
+  taken by another connection, on any host, since one's own last is a write elsewhere.
 
 ``syndicate_db`` also holds the schema version (SQLite's ``user_version``). psycopg is
 imported here only, when a ``postgresql://`` URL is opened: it is the optional extra
@@ -30,7 +33,10 @@ from .migrations import MIGRATIONS, script_for, statements
 
 #: The advisory lock that makes the first ``syndicate_db`` once, however many processes open at once.
 _BOOTSTRAP_LOCK = 0x73796E64  # "synd"
-_BUMP = "UPDATE syndicate_db SET writes = writes + 1 RETURNING writes"
+#: The write lock every transaction takes (SQLite's BEGIN IMMEDIATE), and the count of writes.
+_WRITE_LOCK = 0x73796E65
+_LOCK_AND_COUNT = f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}), nextval('syndicate_writes')"
+_COUNT = "SELECT nextval('syndicate_writes')"
 _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -94,7 +100,7 @@ class Connection:
         self._writes: int | None = None  # the count of writes as last seen by changed_elsewhere
         self._dirty = False
         self.dialect = Dialect("postgresql", "lower(email) = lower(?)", "json_array_elements_text(?::json)",
-                               errors.IntegrityError)
+                               errors.IntegrityError, " FOR UPDATE")
 
     # -- statements
 
@@ -110,11 +116,9 @@ class Connection:
         psycopg = import_psycopg()
         cursor = self.raw.cursor()
         try:
-            if self._in_transaction or not sql.lstrip()[:6].upper().startswith(_WRITES):
-                call(cursor)
-            else:
-                with self.transaction():  # a write alone is a transaction of its own, one writer at a time
-                    call(cursor)
+            call(cursor)
+            if not self._in_transaction and sql.lstrip()[:6].upper().startswith(_WRITES):
+                self._counted(self.raw.execute(_COUNT).fetchone()[0])  # a lone write, committed: count it
         except psycopg.OperationalError as err:
             raise StoreError(f"{self.where}: the state database failed ({_masked(err, '')}).") from err
         return cursor
@@ -123,7 +127,7 @@ class Connection:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """``BEGIN``, then take the write lock (bump ``syndicate_db``), … ``COMMIT``; rolled back on any error."""
+        """``BEGIN``, then take the write lock (and count the write), … ``COMMIT``; rolled back on any error."""
         psycopg = import_psycopg()
         if self._in_transaction:
             raise StoreError(f"{self.where}: a transaction is open already (a bug in syndicate).")
@@ -152,8 +156,11 @@ class Connection:
                 self._in_transaction = False
 
     def _bump(self) -> None:
-        """Take the write lock, and count the write: one more than last seen is this connection's own."""
-        writes = self.raw.execute(_BUMP).fetchone()[0]
+        """Take the write lock, and count the write."""
+        self._counted(self.raw.execute(_LOCK_AND_COUNT).fetchone()[1])
+
+    def _counted(self, writes: int) -> None:
+        """One's own write got number ``writes``: one more than last seen, and nobody wrote between."""
         if self._writes is not None:
             self._dirty = self._dirty or writes != self._writes + 1
             self._writes = writes
@@ -166,7 +173,7 @@ class Connection:
             pass  # the connection is gone: the server rolled it back
 
     def changed_elsewhere(self) -> bool:
-        writes = self.execute("SELECT writes FROM syndicate_db").fetchone()[0]
+        writes = self.execute("SELECT last_value FROM syndicate_writes").fetchone()[0]
         changed = self._dirty or (self._writes is not None and writes != self._writes)
         self._writes, self._dirty = writes, False
         return changed
@@ -174,18 +181,20 @@ class Connection:
     # -- the schema
 
     def schema_version(self) -> int:
-        if self.raw.execute("SELECT to_regclass('syndicate_db')").fetchone()[0] is None:
+        if None in self.raw.execute("SELECT to_regclass('syndicate_db'), to_regclass('syndicate_writes')").fetchone():
             return 0
         return self.raw.execute("SELECT version FROM syndicate_db").fetchone()[0]
 
     def migrate(self) -> None:
         """Run the migrations this database has not run yet, one process at a time."""
-        if self.raw.execute("SELECT to_regclass('syndicate_db')").fetchone()[0] is None:
+        if None in self.raw.execute("SELECT to_regclass('syndicate_db'), to_regclass('syndicate_writes')").fetchone():
             with self.raw.transaction():
                 self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_BOOTSTRAP_LOCK,))
-                self.raw.execute("CREATE TABLE IF NOT EXISTS syndicate_db (version INTEGER NOT NULL, "
-                                 "writes BIGINT NOT NULL)")
-                self.raw.execute("INSERT INTO syndicate_db SELECT 0, 0 WHERE NOT EXISTS (SELECT 1 FROM syndicate_db)")
+                self.raw.execute("CREATE TABLE IF NOT EXISTS syndicate_db (version INTEGER NOT NULL)")
+                self.raw.execute("INSERT INTO syndicate_db SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM syndicate_db)")
+                if self.raw.execute("SELECT to_regclass('syndicate_writes')").fetchone()[0] is None:
+                    self.raw.execute("CREATE SEQUENCE syndicate_writes")
+                    self.raw.execute("SELECT nextval('syndicate_writes')")  # so that last_value is one taken
         if self._check_version() == len(MIGRATIONS):
             return
         with self.transaction():  # holds the write lock: a second process waits, then finds nothing to do
