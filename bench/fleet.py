@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -125,7 +126,6 @@ def fleet_case(work: Path, n: int, counts: list[int], threads: int, delay: float
 
 
 def ledger_case(rows: int) -> None:
-    import threading
 
     import psycopg
 
@@ -157,16 +157,8 @@ def ledger_case(rows: int) -> None:
         one_by_one(range(1, rows + 1))
         print(f"PostgreSQL ledger, one UPDATE per commit, 1 connection:  {rows / (time.perf_counter() - start):8,.0f} "
               "rows/s")
-        quarter = rows // 4
-        threads = [threading.Thread(target=one_by_one, args=(range(rows + 1 + q * quarter, rows + 1 + (q + 1) * quarter),))
-                   for q in range(4)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
         print(f"PostgreSQL ledger, one UPDATE per commit, 4 connections: "
-              f"{4 * quarter / (time.perf_counter() - start):8,.0f} rows/s")
+              f"{in_threads(one_by_one, rows + 1, rows, 4):8,.0f} rows/s")
         start = time.perf_counter()
         with psycopg.connect(url) as conn:
             for first in range(2 * rows + 1, 3 * rows + 1, 500):
@@ -181,9 +173,8 @@ def ledger_case(rows: int) -> None:
 
 
 def store_marks(url: str, rows: int) -> None:
-    """syndicate's own ledger writes (Store.mark_delivery, each one a commit that takes the state's
-    write lock), from 1 and from 4 connections at once."""
-    import threading
+    """syndicate's own ledger writes (Store.mark_delivery, each one a commit of its own: no lock but its
+    row's), from 1 and from 4 connections at once."""
     from datetime import datetime, timezone
 
     from syndicate.state import Issue, Store
@@ -201,16 +192,23 @@ def store_marks(url: str, rows: int) -> None:
                 store.mark_delivery(1, i, "sent", now=now, reply="250 2.0.0 Ok", message_id=f"<{i}@example.org>")
 
     for connections, first in ((1, 1), (4, rows + 1)):
-        share = rows // connections
-        threads = [threading.Thread(target=marks, args=(range(first + c * share, first + (c + 1) * share),))
-                   for c in range(connections)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
         print(f"syndicate's ledger (Store.mark_delivery), {connections} connection(s): "
-              f"{connections * share / (time.perf_counter() - start):8,.0f} rows/s")
+              f"{in_threads(marks, first, rows, connections):8,.0f} rows/s")
+
+
+def in_threads(work: Any, first: int, rows: int, threads: int) -> float:
+    """Rows a second of ``work(ids)`` over ``rows`` ids from ``first``, shared by ``threads`` threads at once."""
+    import threading
+
+    share = rows // threads
+    running = [threading.Thread(target=work, args=(range(first + t * share, first + (t + 1) * share),))
+               for t in range(threads)]
+    start = time.perf_counter()
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join()
+    return threads * share / (time.perf_counter() - start)
 
 
 def main() -> None:
