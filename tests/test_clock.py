@@ -35,6 +35,7 @@ def next_newsletter(site: Path, clock: FakeClock) -> list[str]:
 
 # -- syndicate run -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_run_with_the_clock_ten_days_ahead_does_not_silence_the_newsletter(site: Path, tmp_path: Path) -> None:
     configure(site, schedule={"newsletter": "daily at 08:00"})
     subscribe(site, addresses(2))
@@ -66,6 +67,7 @@ def test_a_run_with_the_clock_ten_days_ahead_does_not_silence_the_newsletter(sit
     assert outbox(site) == {1: 2, 2: 2}
 
 
+@pytest.mark.slow
 def test_a_run_after_the_clock_stepped_back_two_hours_sends_the_slot_once(site: Path, tmp_path: Path) -> None:
     configure(site, schedule={"newsletter": "daily at 08:00"})
     subscribe(site, addresses(2))

@@ -245,6 +245,7 @@ def test_the_rate_limit_holds_across_workers(redis_url: str) -> None:
 
 # -- the fleet ----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_workers_send_each_subscriber_exactly_once(runner: CliRunner, site: Path, smtp: SmtpServer,
                                                        redis_url: str, workers: Callable[..., list[Worker]],
                                                        pg_state_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,6 +373,7 @@ def test_twenty_workers_killed_at_random_moments_lose_nothing(
         assert duplicates <= in_flight, f"trial {trial}, seed {seed}"
 
 
+@pytest.mark.slow
 def test_a_broker_restarted_mid_send_and_the_send_finishes(runner: CliRunner, site: Path, smtp: SmtpServer,
                                                            redis_server: Any, workers: Callable[..., list[Worker]]
                                                            ) -> None:
@@ -390,6 +392,7 @@ def test_a_broker_restarted_mid_send_and_the_send_finishes(runner: CliRunner, si
 
 
 
+@pytest.mark.slow
 def test_postgresql_restarted_mid_send_and_the_workers_wait_and_go_on(
         runner: CliRunner, site: Path, smtp: SmtpServer, redis_url: str, postgres_server: Any, pg_state_url: str,
         monkeypatch: pytest.MonkeyPatch, workers: Callable[..., list[Worker]]) -> None:

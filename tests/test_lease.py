@@ -49,6 +49,7 @@ def wait_for(smtp: SmtpServer, count: int, process: subprocess.Popen[str]) -> No
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_a_second_send_and_a_cron_run_while_a_send_is_under_way_send_nothing_and_say_who_sends(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
     # Issue #1 is the scheduler's (made by a run while the server was down), so `run` sends it too.
@@ -78,6 +79,7 @@ def test_a_second_send_and_a_cron_run_while_a_send_is_under_way_send_nothing_and
         assert store.lease("send:1") is None  # released at the end
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("backend")
 def test_three_senders_started_at_the_same_moment_deliver_each_message_once(
         runner: CliRunner, site: Path, smtp: SmtpServer) -> None:
@@ -167,6 +169,7 @@ def test_a_sender_whose_lease_was_taken_over_stops_before_sending_more(
     assert sum(smtp.copies().values()) == 9
 
 
+@pytest.mark.slow
 def test_a_sender_waiting_on_the_rate_limit_past_its_lease_does_not_send_alongside_the_one_that_took_over(
         runner: CliRunner, site: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
