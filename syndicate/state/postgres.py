@@ -181,7 +181,7 @@ class Connection:
     # -- the schema
 
     def schema_version(self) -> int:
-        if None in self.raw.execute("SELECT to_regclass('syndicate_db'), to_regclass('syndicate_writes')").fetchone():
+        if self.raw.execute("SELECT to_regclass('syndicate_db')").fetchone()[0] is None:
             return 0
         return self.raw.execute("SELECT version FROM syndicate_db").fetchone()[0]
 
