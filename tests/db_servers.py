@@ -14,12 +14,13 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from .live_servers import free_port, wait_until_listening
+from .live_servers import end_process, free_port, wait_until_listening
 
 
 def _postgres_bin() -> Path | None:
@@ -128,15 +129,7 @@ class PostgresServer:
         """Stop the server (SIGINT: PostgreSQL's fast shutdown; ``fast=False``: SIGKILL, as a crash)."""
         if self.process is None:
             return
-        if fast:
-            self.process.send_signal(2)
-        else:
-            self.process.kill()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_process(self.process, signal.SIGINT if fast else signal.SIGKILL, timeout=30)
         self.process = None
 
     def new_database(self, template: str = "template0") -> str:
@@ -178,12 +171,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_process(self.process)
         self.process = None
 
     def url(self, db: int = 0) -> str:

@@ -29,6 +29,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def end_process(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+    """Send ``sig`` (if the process still runs), wait up to ``timeout`` seconds, then SIGKILL;
+    returns its exit code."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 def wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float = 20) -> bool:
     """True once 127.0.0.1:``port`` accepts connections; False if ``process`` ends or time runs out."""
     deadline = time.monotonic() + timeout
@@ -71,13 +83,7 @@ class _Process:
 
     def stop(self) -> None:
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-            try:
-                self.returncode = self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.returncode = self.process.wait()
+            self.returncode = end_process(self.process)
             self.process = None
         if self._log is not None:
             self._log.close()
@@ -136,12 +142,7 @@ class SmtpServer:
     def stop(self) -> None:
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end_process(self.process)
         self.process = None
 
     def copies(self) -> Counter[str]:
