@@ -1,37 +1,23 @@
-"""syndicate: a content store → RSS, Atom and JSON feeds, and email newsletters."""
+"""syndicate: a content store → RSS, Atom and JSON feeds, and email newsletters.
+
+Each name is imported from its module when first asked for, so that a command pays at
+start-up only for the modules it uses.
+"""
 
 __version__ = "0.1.0"
 
-from .config import Config, load_config
-from .content.load import load_articles
-from .content.model import Article, Author
-from .content.parse import parse_article
-from .content.render import render_html, sanitize_html, summarize
-from .content.scan import scan_content
-from .errors import ConfigError, ContentError, Problem, StoreError, SyndicateError
-from .feeds.build import BuildReport, build_site, check_site
-from .feeds.formats import build_feeds
-from .feeds.plan import plan_feeds
+from ._lazy import lazy_names as _lazy_names
 
-__all__ = [
-    "Article",
-    "Author",
-    "BuildReport",
-    "Config",
-    "ConfigError",
-    "ContentError",
-    "Problem",
-    "StoreError",
-    "SyndicateError",
-    "build_feeds",
-    "build_site",
-    "check_site",
-    "load_articles",
-    "load_config",
-    "parse_article",
-    "plan_feeds",
-    "render_html",
-    "sanitize_html",
-    "scan_content",
-    "summarize",
-]
+_MODULES = {
+    "Config": "config", "load_config": "config", "load_articles": "content.load", "Article": "content.model",
+    "Author": "content.model", "parse_article": "content.parse", "render_html": "content.render",
+    "sanitize_html": "content.render", "summarize": "content.render", "scan_content": "content.scan",
+    "ConfigError": "errors", "ContentError": "errors", "Problem": "errors", "StoreError": "errors",
+    "SyndicateError": "errors", "BuildReport": "feeds.build", "build_site": "feeds.build",
+    "check_site": "feeds.make", "build_feeds": "feeds.formats", "plan_feeds": "feeds.plan",
+}
+
+__all__ = sorted(_MODULES)
+
+
+__getattr__ = _lazy_names(__name__, _MODULES, globals())

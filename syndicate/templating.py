@@ -10,13 +10,14 @@ from __future__ import annotations
 import textwrap
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 import syndicate
 
 from .errors import TemplateError
+
+if TYPE_CHECKING:
+    import jinja2
 
 WRAP = 72
 
@@ -43,6 +44,8 @@ def templates_state(templates_dir: Path | None) -> str:
 
 def template_env(templates_dir: Path | None = None) -> jinja2.Environment:
     """An environment that looks in ``templates_dir`` first, then in the packaged templates."""
+    import jinja2  # here: a build that renders nothing (nothing changed) does not load it
+
     dirs = [str(templates_dir)] if templates_dir else []
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([*dirs, str(packaged_templates())]),
@@ -59,6 +62,8 @@ def template_env(templates_dir: Path | None = None) -> jinja2.Environment:
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     """Render template ``name``; a template problem raises TemplateError naming file and line."""
+    import jinja2  # loaded already: the env is one of template_env's
+
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
@@ -74,6 +79,8 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
 
 def render_string(env: jinja2.Environment, source: str, context: dict[str, Any], *, what: str) -> str:
     """Render a template given as a string (a config value such as the subject)."""
+    import jinja2  # loaded already: the env is one of template_env's
+
     try:
         return env.from_string(source).render(context)
     except jinja2.TemplateError as err:

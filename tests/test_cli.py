@@ -310,3 +310,34 @@ def test_a_renamed_file_that_keeps_its_id_is_no_problem(runner: CliRunner, site:
     result = runner.invoke(main, ["build", *NOW])
     assert result.exit_code == 0
     assert result.stderr == ""
+
+
+def _modules_loaded_by(args: list[str], cwd: Path) -> tuple[int, set[str]]:
+    """Run ``syndicate ARGS`` in a fresh interpreter: its exit code, and the modules it loaded."""
+    code = ("import sys\nfrom syndicate.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n"
+            "    code = e.code or 0\nprint('\\n'.join(sorted(sys.modules)), file=sys.stderr)\nsys.exit(code)\n")
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+    return proc.returncode, set(proc.stderr.split())
+
+
+RENDERING = {"jinja2", "feedgen", "lxml", "premailer", "cmarkgfm", "nh3", "yaml", "multiprocessing", "httpx",
+             "syndicate.feeds.make", "syndicate.web", "syndicate.delivery"}
+
+
+def test_a_build_with_nothing_changed_loads_none_of_the_rendering(site: Path) -> None:
+    code, first = _modules_loaded_by(["build", "--quiet"], site)
+    assert code == 0 and {"jinja2", "feedgen", "syndicate.feeds.make"} <= first  # the first build renders
+    code, again = _modules_loaded_by(["build", "--quiet"], site)
+    assert code == 0
+    assert not any(m == name or m.startswith(name + ".") for m in again for name in RENDERING), \
+        sorted(m for m in again if m.split(".")[0] in {n.split(".")[0] for n in RENDERING})
+
+
+def test_every_command_is_listed_and_loads_when_asked_for(runner: CliRunner) -> None:
+    listed = runner.invoke(main, ["--help"]).output
+    for name in ("build", "check", "init", "new", "newsletter", "run", "schedule", "send", "serve", "sources",
+                 "state", "status", "subscribers", "worker"):
+        assert f"\n  {name} " in listed
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and result.output.startswith(f"Usage: main {name} [OPTIONS]")

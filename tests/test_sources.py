@@ -342,7 +342,7 @@ def test_a_digest_takes_at_most_max_from_sources_and_the_first_issue_sets_the_ol
 
 def test_check_uses_the_stored_entries_and_fetches_nothing(site: Path, feeds: FeedServer, runner) -> None:  # noqa: ANN001
     from syndicate.cli import main
-    from syndicate.feeds.build import check_site
+    from syndicate.feeds.make import check_site
 
     feeds.add("/feed", RSS, content_type="application/rss+xml")
     feeds.add("/bad", "oops", status=500)

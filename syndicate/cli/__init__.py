@@ -5,12 +5,15 @@ One module per command (or family of commands); ``root`` is the group they hang 
 article, say); 2 the command could not start (bad usage or configuration).
 """
 
-from . import build, init, newsletter, schedule, send, serve, sources, state, subscribers, worker
 from .root import main
 
-for _command in (init.init, init.new, build.build, build.check, newsletter.newsletter, send.send, schedule.run,
-                 schedule.schedule, serve.serve, schedule.status, subscribers.subscribers, sources.sources,
-                 worker.worker, state.state):
-    main.add_command(_command)
+# Each command's module is imported when the command runs (or --help lists it).
+main.lazy.update({
+    "init": ".init:init", "new": ".init:new", "build": ".build:build", "check": ".build:check",
+    "newsletter": ".newsletter:newsletter", "send": ".send:send", "run": ".schedule:run",
+    "schedule": ".schedule:schedule", "serve": ".serve:serve", "status": ".schedule:status",
+    "subscribers": ".subscribers:subscribers", "sources": ".sources:sources", "worker": ".worker:worker",
+    "state": ".state:state",
+})
 
 __all__ = ["main"]

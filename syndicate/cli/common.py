@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from importlib import import_module
 from typing import Any
 
 import click
@@ -29,7 +31,25 @@ class Context:
 
 
 class Group(click.Group):
-    """Turns a SyndicateError into 'Error: …' on stderr and its exit code (``--debug``: traceback)."""
+    """Turns a SyndicateError into 'Error: …' on stderr and its exit code (``--debug``: traceback).
+
+    ``lazy`` names commands by where they are (name → ``module:attribute``, relative to this
+    package), imported when the command is run or listed: ``syndicate build`` does not load
+    the web server, the send or the worker fleet.
+    """
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(import_module(module, __package__), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -1,17 +1,20 @@
-"""Files → articles: scanning the content store, its formats, dates, identity, rendering, sanitizing."""
+"""Files → articles: scanning the content store, its formats, dates, identity, rendering, sanitizing.
 
-from .dates import parse_date
-from .identity import slugify
-from .load import load_articles, read_content, site_context
-from .model import Article, Author, LoadResult, SiteContext, SourceFile, newest_first
-from .parse import parse_article
-from .plaintext import html_to_text
-from .render import render_html, sanitize_html, summarize
-from .scaffold import init_site, new_article
-from .scan import scan_content
+Each name is imported from its module when first asked for, so that a command pays at
+start-up only for the modules it uses.
+"""
 
-__all__ = [
-    "Article", "Author", "LoadResult", "SiteContext", "SourceFile", "html_to_text", "init_site", "load_articles",
-    "new_article", "newest_first", "parse_article", "parse_date", "read_content", "render_html", "sanitize_html",
-    "scan_content", "site_context", "slugify", "summarize",
-]
+from .._lazy import lazy_names as _lazy_names
+
+_MODULES = {
+    "parse_date": "dates", "slugify": "identity", "load_articles": "load", "read_content": "load",
+    "site_context": "load", "Article": "model", "Author": "model", "LoadResult": "model",
+    "SiteContext": "model", "SourceFile": "model", "newest_first": "model", "parse_article": "parse",
+    "html_to_text": "plaintext", "render_html": "render", "sanitize_html": "render", "summarize": "render",
+    "init_site": "scaffold", "new_article": "scaffold", "scan_content": "scan",
+}
+
+__all__ = sorted(_MODULES)
+
+
+__getattr__ = _lazy_names(__name__, _MODULES, globals())

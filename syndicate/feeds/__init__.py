@@ -1,8 +1,17 @@
-"""Articles → the bytes of RSS 2.0, Atom 1.0 and JSON Feed 1.1, and the build that writes them."""
+"""Articles → the bytes of RSS 2.0, Atom 1.0 and JSON Feed 1.1, and the build that writes them.
 
-from .build import BuildReport, build_site, check_site
-from .formats import FORMATS, MEDIA_TYPES, build_feeds
-from .plan import FeedSpec, plan_feeds
+Each name is imported from its module when first asked for, so that a command pays at
+start-up only for the modules it uses.
+"""
 
-__all__ = ["BuildReport", "FORMATS", "FeedSpec", "MEDIA_TYPES", "build_feeds", "build_site", "check_site",
-           "plan_feeds"]
+from .._lazy import lazy_names as _lazy_names
+
+_MODULES = {
+    "BuildReport": "build", "build_site": "build", "check_site": "make", "FORMATS": "formats",
+    "MEDIA_TYPES": "formats", "build_feeds": "formats", "FeedSpec": "plan", "plan_feeds": "plan",
+}
+
+__all__ = sorted(_MODULES)
+
+
+__getattr__ = _lazy_names(__name__, _MODULES, globals())

@@ -1,10 +1,18 @@
-"""Articles → issues: planning, templates, CSS inlining, per-subscriber placeholders, the archive."""
+"""Articles → issues: planning, templates, CSS inlining, per-subscriber placeholders, the archive.
 
-from .archive import archive_files, issue_files
-from .make import NewsletterReport, make_newsletter
-from .personalize import Personalizer, personalizers
-from .plan import IssuePlan, plan_issues
-from .render import render_issue
+Each name is imported from its module when first asked for, so that a command pays at
+start-up only for the modules it uses.
+"""
 
-__all__ = ["IssuePlan", "NewsletterReport", "Personalizer", "archive_files", "issue_files", "make_newsletter",
-           "personalizers", "plan_issues", "render_issue"]
+from .._lazy import lazy_names as _lazy_names
+
+_MODULES = {
+    "archive_files": "archive", "issue_files": "archive", "NewsletterReport": "make", "make_newsletter": "make",
+    "Personalizer": "personalize", "personalizers": "personalize", "IssuePlan": "plan", "plan_issues": "plan",
+    "render_issue": "render",
+}
+
+__all__ = sorted(_MODULES)
+
+
+__getattr__ = _lazy_names(__name__, _MODULES, globals())

@@ -1,10 +1,19 @@
-"""The state: the one seam to the database. SQL is spoken only in this package."""
+"""The state: the one seam to the database. SQL is spoken only in this package.
 
-from .copy import copy_state
-from .locks import DatabaseLock
-from .migrations import MIGRATIONS
-from .records import STATUSES, Issue, Lease, SourceEntry, SourceState, Subscriber
-from .store import Store, has_state, open_store, state_name
+Each name is imported from its module when first asked for, so that a command pays at
+start-up only for the modules it uses.
+"""
 
-__all__ = ["DatabaseLock", "Issue", "Lease", "MIGRATIONS", "STATUSES", "SourceEntry", "SourceState", "Store",
-           "Subscriber", "copy_state", "has_state", "open_store", "state_name"]
+from .._lazy import lazy_names as _lazy_names
+
+_MODULES = {
+    "copy_state": "copy", "DatabaseLock": "locks", "MIGRATIONS": "migrations", "STATUSES": "records",
+    "Issue": "records", "Lease": "records", "SourceEntry": "records", "SourceState": "records",
+    "Subscriber": "records", "Store": "store", "has_state": "store", "open_store": "store",
+    "state_name": "store",
+}
+
+__all__ = sorted(_MODULES)
+
+
+__getattr__ = _lazy_names(__name__, _MODULES, globals())

@@ -1,0 +1,227 @@
+"""The reading, rendering and writing of a build (``build.build_site`` decides whether one is needed),
+and ``syndicate check``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from datetime import datetime
+
+from .. import __version__
+from .._parallel import map_batches
+from ..config import Config, SiteConfig
+from ..content.cache import article_key, bodiless, with_bodies
+from ..content.load import BodyReader, ProgressCallback, read_bodies, read_content, site_context
+from ..content.model import Article, LoadResult, SiteContext, SourceFile
+from ..errors import Problem, TemplateError
+from ..newsletter.archive import archive_files
+from ..newsletter.make import render_preview, write_newsletter_files
+from ..newsletter.plan import plan_issues
+from ..output import Writer
+from ..sources import FetchReport, SourceContent, source_content
+from ..state import Store, has_state, open_store
+from ..templating import template_env, templates_state
+from .build import BuildReport, _as_left
+from .formats import FORMATS, build_feeds, entry_key, make_entries
+from .pages import HOME_ARTICLES, build_pages, plan_pages
+from .plan import plan_feeds
+
+
+def check_site(config: Config, *, now: datetime, strict: bool = False,
+               on_progress: ProgressCallback | None = None) -> BuildReport:
+    """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
+    known = {}
+    sources = None
+    if has_state(config):  # the ids a build would keep, and the entries of [[sources]] fetched so far
+        with open_store(config) as store:
+            known = store.articles()
+            sources = source_content(config, store) if config.sources else None
+    result = read_content(config, now=now, strict=strict, on_progress=on_progress, known=known)
+    feed_articles, letter_articles = _with_sources(result, sources)
+    count = sum(1 for _ in build_feeds(plan_feeds(feed_articles, config), config))
+    try:  # the templates: render an issue of the newest articles, as a first issue would be
+        env = template_env(config.templates_dir)
+        plans, _ = plan_issues(letter_articles, (), config=config, now=now, next_number=1, first=True)
+        if plans:
+            result.problems.extend(render_preview(plans[0], config, env)[1])
+        archive_files([], config, env)
+    except TemplateError as err:
+        result.problems.append(Problem("newsletter", err.message))
+    if config.writes_pages:  # which articles get no page, and the templates: the newest article's page
+        planned, problems = plan_pages(result.articles, config)
+        result.problems.extend(problems)
+        try:
+            build_pages(dict(list(planned.items())[:1]), config)
+        except TemplateError as err:
+            result.problems.append(Problem("pages", err.message))
+    report = _report(result, feeds=count)
+    report.source_entries = len(sources.newsletter) if sources else 0
+    return report
+
+
+def _with_sources(result: LoadResult, sources: SourceContent | None) -> tuple[list[Article], list[Article]]:
+    """The articles of the feeds and those of the newsletter: the local ones, with the entries of
+    [[sources]] (in the feeds, only those of sources with ``republish``); their problems joined."""
+    if sources is None:
+        return result.articles, result.articles
+    result.problems.extend(sources.problems)
+    return result.articles + sources.feeds, result.articles + sources.newsletter
+
+
+def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_empty: bool,
+            files: list[SourceFile], fingerprint: str, last: dict | None, fetched: FetchReport | None,
+            sources: SourceContent | None, on_progress: ProgressCallback | None) -> BuildReport:
+    """The build of :func:`~syndicate.feeds.build.build_site` once it found something changed (``files``:
+    the scan; ``last``: the last build's record; ``fetched``, ``sources``: what [[sources]] gave)."""
+    result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
+                          known=store.articles(), cached=store.parses(),
+                          # With pages, every body is rendered; else only those of the entries
+                          # made again (a few hundred, or a batch at a time), read again then.
+                          bodies=config.writes_pages)
+    if fetched is not None:
+        result.problems.extend(fetched.problems)  # seen for the first time (said once)
+    feed_articles, letter_articles = _with_sources(result, sources)
+    specs = plan_feeds(feed_articles, config)
+    writer = Writer(config.output_dir)
+    previous = store.outputs()
+    failed = any(p.level == "error" for p in result.problems)
+    published_before = int((last or {}).get("report", {}).get("published", 0))
+    emptied = not result.files and published_before > 0
+    if (not result.articles and (failed or emptied) and not allow_empty
+            and any(rel.startswith("feeds/") for rel in previous)):
+        # Every article failed (front matter broken by a bulk edit, an encoding gone wrong), or
+        # the folder is empty (a mount that is missing): readers keep the feeds they have.
+        # Their pages stay too: the newsletter's files are made again from the issues made.
+        writer.keep({rel: size for rel, size in previous.items() if not rel.startswith("newsletters/")})
+        why = ("no article could be published, so the feeds of the last build were kept as they are. Fix "
+               "the errors above and build again." if failed else
+               f"has no article, though the last build published {published_before}, so its feeds were kept "
+               "as they are. If you emptied it on purpose, run 'syndicate build --allow-empty'.")
+        result.problems.append(Problem(config.content_shown, why))
+        specs = []
+    carried = {a.id: a for spec in specs for a in spec.articles}
+    by_rel = {f.rel: f for f in files}
+    _make_entries(carried, config, store, by_rel, on_progress)
+    total = len(specs) * len(FORMATS)
+    for n, (rel, parts) in enumerate(build_feeds(specs, config, source=store.entry_source()), 1):
+        writer.write(rel, parts)
+        if on_progress:
+            on_progress("write", n, total)
+    feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
+    as_left = _as_left(config, previous)
+    bodies = _body_reader(config, by_rel)
+    pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
+        if config.writes_pages and specs else (0, [])
+    if not config.writes_pages:
+        store.set("pages", {})  # no page is on disk to stand for a later build
+    result.problems.extend(problems)
+    preview, problems = write_newsletter_files(config, letter_articles, store, writer, as_left=as_left,
+                                               bodies=bodies)
+    result.problems.extend(problems)
+    # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
+    preview_dir = config.output_dir / "newsletters" / "next"
+    previews = {f"newsletters/next/{p.name}" for p in preview_dir.glob("*") if p.is_file()}
+    removed = writer.remove_stale(set(previous) | previews)
+    report = _report(result, feeds=feeds)
+    report.pages, report.written, report.removed = pages, len(writer.changed), len(removed)
+    report.preview = preview
+    report.source_entries = len(sources.newsletter) if sources else 0
+    with store.transaction():
+        store.record_articles(result.records(), now)
+        store.record_parses(result.parses, (f.rel for f in result.files))
+        store.forget_entries(carried)
+        store.replace_outputs(writer.written)
+        saved = asdict(report)
+        saved.pop("up_to_date")
+        store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
+    return report
+
+
+def _write_pages(articles: list[Article], config: Config, writer: Writer, store: Store,
+                 as_left: Callable[[str], int | None], bodies: BodyReader) -> tuple[int, list[Problem]]:
+    """The article, tag and home pages: how many, and the problems.
+
+    An article's page is made again only when its :func:`article_key`, the templates or the
+    settings changed, or its file is not as the last build left it (``as_left``): editing one
+    article of 10,000 renders one page. A broken page template is a problem that keeps the
+    pages of the last good build: it must not stop the feeds.
+    """
+    planned, problems = plan_pages(articles, config)
+    made = {a.id: [article_key(a), rel] for rel, a in planned.items()}
+    last = store.get("pages") or {}
+    known = last.get("articles", {}) if last.get("key") == _pages_key(config) else {}
+    kept = {rel: size for i, (key, rel) in made.items()
+            if known.get(i) == [key, rel] and (size := as_left(rel)) is not None}
+    # The bodies of the pages made again, and of the home page's articles (it shows their summaries).
+    need = bodiless([a for rel, a in planned.items() if rel not in kept] + list(planned.values())[:HOME_ARTICLES])
+    if need:
+        read = bodies(need)
+        planned = {rel: replace(a, source=read[a.path]) if a.path in read else a for rel, a in planned.items()}
+    try:
+        files = build_pages(planned, config, unchanged=kept.keys())
+    except TemplateError as err:
+        old = {p: s for p, s in store.outputs().items() if not p.startswith(("feeds/", "newsletters/"))}
+        writer.keep(old)
+        return len(old), [*problems, Problem("pages", err.message)]
+    writer.keep(kept)
+    for rel, data in files.items():
+        writer.write(rel, data)
+    store.set("pages", {"key": _pages_key(config), "articles": made})
+    return len(files) + len(kept), problems
+
+
+def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_rel: dict[str, SourceFile],
+                  on_progress: ProgressCallback | None) -> None:
+    """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
+    kept ones were made from another article or other settings (:func:`entry_key`), and keep
+    them, a batch at a time: the feeds are then made from the kept entries, so that even feeds
+    of every article never hold them all in memory."""
+    keys = {i: entry_key(a, config) for i, a in carried.items()}
+    kept = store.entry_keys()
+    todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
+    done = 0
+    for batch in map_batches(_entries_of, todo, config.site, config.feeds.full_content, site_context(config)):
+        with store.transaction():
+            store.record_entries((i, keys[i], rss, atom, item) for i, rss, atom, item in batch)
+        done += len(batch)
+        if on_progress:
+            on_progress("render", done, len(todo))
+
+
+def _entries_of(batch: list[tuple[Article, SourceFile | None]], site: SiteConfig, full: bool,
+                context: SiteContext) -> list[tuple[str, bytes, bytes, bytes]]:
+    """The entries of these articles (in a worker process, for many), each with its body read
+    from its file if it came from a kept head without."""
+    files = {a.path: f for a, f in batch if a.source is None and f is not None}
+    return make_entries(with_bodies([a for a, _ in batch], read_bodies(files, files, context)), site, full)
+
+
+def _body_reader(config: Config, by_rel: dict[str, SourceFile]) -> BodyReader:
+    """``bodies(paths)``: the bodies of these articles (``by_rel``: the scan's files by path), which
+    came from their kept heads without."""
+    site = site_context(config)
+    return lambda paths: read_bodies(paths, by_rel, site)
+
+
+def _pages_key(config: Config) -> str:
+    """Everything but the article that goes into an article's page: the settings, the templates."""
+    made = f"{__version__}\0{config.site}{config.content}{config.feeds}\0{templates_state(config.templates_dir)}"
+    return hashlib.sha256(made.encode()).hexdigest()
+
+
+def _report(result: LoadResult, *, feeds: int) -> BuildReport:
+    # The next moment the feeds change by themselves: an article's time comes, or one expires.
+    due = min([a.publish_at or a.date for a in result.scheduled]
+              + [a.expires_at for a in result.articles if a.expires_at is not None], default=None)
+    return BuildReport(
+        files=len(result.files),
+        published=len(result.articles),
+        drafts=len(result.drafts),
+        scheduled=len(result.scheduled),
+        expired=len(result.expired),
+        feeds=feeds,
+        problems=list(result.problems),
+        next_due=due.isoformat() if due else None,
+    )
