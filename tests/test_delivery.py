@@ -210,6 +210,66 @@ def test_the_file_transport_writes_one_eml_per_subscriber_and_no_second(runner: 
     assert {f.name: f.read_bytes() for f in outbox.iterdir()} == written
 
 
+def wait_for_files(outbox: Path, process: subprocess.Popen[bytes], count: int) -> None:
+    deadline = time.monotonic() + 60
+    while sum(1 for _ in outbox.glob("*.eml")) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the send made no progress"
+        time.sleep(0.002)
+
+
+@pytest.mark.slow
+def test_a_killed_file_send_resumes_with_one_file_per_subscriber(runner: CliRunner, site: Path) -> None:
+    # The file transport's "sent" marks are committed a page (500) at a time: a kill loses at most
+    # a page of them, and the resume writes those files again, under the same names.
+    emails = addresses(3000)
+    make_site(runner, site, None, emails)
+    outbox = site / "output" / "outbox" / "1"
+    process = start_send(site)
+    try:
+        wait_for_files(outbox, process, random.randint(600, 1500))
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL, "the send ended before the kill"
+    written = sum(1 for _ in outbox.glob("*.eml"))
+    recorded = sum(1 for row in ledger(site).values() if row.status == "sent")
+    assert written < 3000 and 0 <= written - recorded <= 501, (written, recorded)
+
+    result = send(runner)
+    assert (result.exit_code, result.stderr) == (0, ""), result.output
+    assert re.fullmatch(re.escape("Issue #1 via output/outbox/: ") + str(3000 - recorded) + re.escape(
+        f" sent, 0 deferred, 0 failed, 0 skipped ({recorded} sent before) in ") + r"\d+\.\d s\.\n", result.stdout)
+    assert {row.status for row in ledger(site).values()} == {"sent"}
+    files = sorted(outbox.iterdir())  # one file a subscriber, no temporary one left
+    assert [f.name for f in files] == [f"{i:09d}.eml" for i in range(1, 3001)]
+    assert sorted(header(f.read_bytes(), "To").split("<")[1].rstrip(">") for f in files) == emails
+
+
+def test_an_interrupted_file_send_records_every_file_it_wrote(runner: CliRunner, site: Path) -> None:
+    emails = addresses(3000)
+    make_site(runner, site, None, emails)
+    outbox = site / "output" / "outbox" / "1"
+    process = start_send(site)
+    try:
+        wait_for_files(outbox, process, 700)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert (process.returncode, err.decode()) == (1, ""), out
+    said = re.fullmatch(r"Issue #1 via output/outbox/: (\d+) sent, 0 deferred, 0 failed, 0 skipped in \d+\.\d s\. "
+                        r"Stopped before the end, (\d+) still queued; run 'syndicate send' again to resume\.\n",
+                        out.decode())
+    assert said, out.decode()
+    recorded = sum(1 for row in ledger(site).values() if row.status == "sent")
+    written = sum(1 for _ in outbox.glob("*.eml"))
+    assert int(said[1]) == recorded and int(said[2]) == 3000 - recorded
+    assert 0 <= written - recorded <= 1  # a file written as the interrupt came, not recorded yet
+
+
 def test_an_outbox_that_cannot_be_made_is_a_clear_error(runner: CliRunner, site: Path) -> None:
     make_site(runner, site, None, addresses(2))
     write(site / "output" / "outbox", "a file where the outbox folder goes")

@@ -215,7 +215,8 @@ def _deliver(store: Store, issue: Issue, lease: SendLease, report: DeliveryRepor
     for transport in opened:
         transports.put(transport)
     try:
-        sender = Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report, lease)
+        sender = Sender(store, factory, transports, RateLimiter(settings.rate), config, clock, report, lease,
+                        batched=all(getattr(t, "idempotent", False) for t in opened))
         done = 0
         while not stop.is_set():
             for _ in sender.run_pass(issue.number, stop):
@@ -274,8 +275,13 @@ class Sender:
 
     def __init__(self, store: Store, factory: MessageFactory, transports: SimpleQueue[Transport],
                  limiter: Limiter, config: Config, clock: Clock, report: DeliveryReport,
-                 lease: Renewable) -> None:
+                 lease: Renewable, *, batched: bool = False) -> None:
         self.store = store
+        # With transports that repeat a message harmlessly (the file transport: the same file),
+        # "sent" is recorded a page at a time: a million one-row commits cost more than the
+        # messages. A crash loses at most a page of marks, whose messages the resume repeats.
+        self.batched = batched
+        self.sent: list[tuple[int, str, str, datetime]] = []
         self.lease = lease
         self.factory = factory
         self.transports = transports
@@ -287,6 +293,12 @@ class Sender:
 
     def run_pass(self, issue: int, stop: threading.Event, batch: Batch | None = None) -> Iterator[None]:
         """Yields once per row dealt with."""
+        try:
+            yield from self._pass(issue, stop, batch)
+        finally:  # on Ctrl-C too: what was sent is recorded as sent
+            self.record_sent(issue)
+
+    def _pass(self, issue: int, stop: threading.Event, batch: Batch | None) -> Iterator[None]:
         workers = self.settings.concurrency
         with ThreadPoolExecutor(max_workers=workers) as pool:
             in_flight: dict[Future[str], tuple[Subscriber, int, Outgoing]] = {}
@@ -297,6 +309,7 @@ class Sender:
                         else self.store.due_in_batch(batch, self.clock(), after=after, limit=self.PAGE))
                 if not page:
                     break
+                self.record_sent(issue)
                 stale = False
                 for subscriber, attempts in page:
                     after = subscriber.id
@@ -381,9 +394,17 @@ class Sender:
                                          message_id=outgoing.message_id,
                                          next_attempt=now + timedelta(seconds=delay))
             return
-        self.store.mark_delivery(issue, subscriber.id, "sent", now=now, reply=reply,
-                                 message_id=outgoing.message_id)
+        if self.batched:
+            self.sent.append((subscriber.id, reply, outgoing.message_id, now))
+        else:
+            self.store.mark_delivery(issue, subscriber.id, "sent", now=now, reply=reply,
+                                     message_id=outgoing.message_id)
         self.report.sent += 1
+
+    def record_sent(self, issue: int) -> None:
+        """Record the messages sent whose outcome is held (``batched``)."""
+        sent, self.sent = self.sent, []
+        self.store.mark_sent(issue, sent)
 
 
 def _run_now(fn: Callable[..., str], *args: object) -> Future[str]:

@@ -23,6 +23,11 @@ from .message import Outgoing
 
 
 class Transport(Protocol):
+    #: Whether sending a message again (the same ``key``) only repeats the first send, never
+    #: makes a second copy: then a send may record its outcomes a page at a time (see
+    #: ``send.Sender``), since a crash that loses some makes the resume repeat them harmlessly.
+    idempotent: bool
+
     def send(self, message: Outgoing, *, key: str) -> str:
         """Deliver one message; return the server's reply. ``key`` names it uniquely."""
 
@@ -46,6 +51,8 @@ class FileTransport:
             raise DeliveryError(f"cannot make the outbox folder {folder} ({err.strerror}). Check that "
                                 "[output] dir is a folder you can write to.", fatal=True) from err
         self._root = os.path.realpath(folder)
+
+    idempotent = True  # the same key is the same file, replaced
 
     def send(self, message: Outgoing, *, key: str) -> str:
         name = f"{key}.eml"
@@ -78,6 +85,8 @@ class SmtpTransport:
     server drops it. ``local_hostname`` is given to smtplib, which would otherwise look
     the machine's name up in DNS on every connection.
     """
+
+    idempotent = False  # a message sent again is a second copy in the inbox
 
     def __init__(self, settings: DeliveryConfig, *, username: str | None, password: str | None) -> None:
         self.settings = settings

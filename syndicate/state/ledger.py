@@ -66,6 +66,18 @@ class LedgerRecords(Database):
             (status, 0 if status == "skipped" else 1, reply[:500], message_id, status, now.isoformat(),
              next_attempt.isoformat() if next_attempt else None, int(permanent), issue, subscriber_id))
 
+    def mark_sent(self, issue: int, sent: list[tuple[int, str, str, datetime]]) -> None:
+        """Record many messages sent, (subscriber id, reply, message id, when), in one transaction:
+        for a transport that repeats a message harmlessly (see ``Transport.idempotent``)."""
+        if not sent:
+            return
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE delivery SET status = 'sent', attempts = attempts + 1, reply = ?, message_id = ?, "
+                "sent_at = ?, next_attempt_at = NULL, permanent = 1 WHERE issue_number = ? AND subscriber_id = ?",
+                [(reply[:500], message_id, at.isoformat(), issue, subscriber_id)
+                 for subscriber_id, reply, message_id, at in sent])
+
     def record_bounce(self, subscriber_id: int, *, bounce_after: int, now: datetime) -> bool:
         """Count a hard failure; True when it makes the subscriber 'bounced'."""
         with self.transaction():
