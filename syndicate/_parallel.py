@@ -8,15 +8,11 @@ than it saves.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from typing import Any, TypeVar
 
@@ -32,6 +28,8 @@ def _die_with_parent(parent: int) -> None:
     """In a worker: be killed when the parent dies, even by SIGKILL (which runs no clean-up), so
     that a killed build leaves no workers behind. Linux's PR_SET_PDEATHSIG; elsewhere, a thread
     that watches the parent."""
+    import ctypes.util
+
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
@@ -59,10 +57,13 @@ def map_batches(
     """``fn(batch, *args)`` for each batch of ``items``, in order; in worker processes if large."""
     batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
     workers = min(len(batches), os.cpu_count() or 1, MAX_WORKERS)
-    if len(items) < min_items or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if len(items) < min_items or workers < 2 or not hasattr(os, "fork"):
         for batch in batches:
             yield fn(batch, *args)
         return
+    import multiprocessing  # here: most builds (one article changed) run in this process alone
+    from concurrent.futures import ProcessPoolExecutor
+
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(fn, batches, *(repeat(a) for a in args))

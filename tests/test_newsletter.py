@@ -310,6 +310,36 @@ def test_build_writes_the_archive_again_from_the_database(runner: CliRunner, sit
     assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == sent
 
 
+def test_the_archive_is_made_again_only_when_an_issue_the_settings_or_a_file_changed(
+        runner: CliRunner, site: Path) -> None:
+    newsletter(runner)
+    out = site / "output" / "newsletters"
+
+    def archive() -> dict[str, tuple[int, bytes]]:
+        return {p.relative_to(out).as_posix(): (p.stat().st_mtime_ns, p.read_bytes())
+                for p in out.rglob("*") if p.is_file() and "next" not in p.parts}
+
+    assert build(runner).exit_code == 0
+    first = archive()
+    assert {"index.html", "feed.xml", "1/email.html"} <= first.keys()
+    path = site / "content" / "2026-04-01-news-story.txt"  # an article edited: the archive stands as it was
+    path.write_text(path.read_text().replace("Council approves", "Council rejects"))
+    assert build(runner).exit_code == 0
+    assert archive() == first
+    (out / "index.html").write_text("damaged")  # a file not as the build left it is written again
+    assert build(runner).exit_code == 0
+    assert archive()["index.html"][1] == first["index.html"][1]
+    write(site / "content" / "2026-11-27-later.md", "---\ntitle: Later news\n---\nMore.\n")
+    assert newsletter(runner).exit_code == 0  # a new issue: in the archive's page and feed
+    assert build(runner).exit_code == 0
+    after = archive()
+    assert "2/email.html" in after and b"Later news" in after["index.html"][1] + after["feed.xml"][1]
+    toml = site / "syndicate.toml"  # a setting the archive shows
+    toml.write_text(toml.read_text().replace('title = "Test Site & Friends"', 'title = "Renamed Site"'))
+    assert build(runner).exit_code == 0
+    assert b"Renamed Site" in archive()["index.html"][1]
+
+
 def test_newsletter_run_again_writes_files_lost_after_the_issue_was_recorded(runner: CliRunner, site: Path) -> None:
     newsletter(runner)
     email = (site / "output" / "newsletters" / "1" / "email.html").read_bytes()

@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
-
-import jinja2
 
 from .._parallel import map_batches
 from ..config import Config
@@ -26,6 +24,9 @@ from ..newsletter.links import archive_url, feed_links, site_view
 from ..templating import render_template, template_env
 from .formats import feed_url
 from .plan import by_tag
+
+if TYPE_CHECKING:
+    import jinja2  # the environments come from templating.template_env, which loads it
 
 #: The first parts of a path that are not an article's: syndicate's own folders and files (a
 #: page there would replace a feed, an issue, a message or the home page) and the addresses

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import jinja2
 
 from ..config import Config
 from ..state import Issue
@@ -14,6 +13,9 @@ from ..templating import render_template
 from .links import archive_feed_url, archive_url, feed_links, issue_url, site_view
 from .personalize import personalizers
 from .render import PREVIEW_VALUES
+
+if TYPE_CHECKING:
+    import jinja2  # the environments come from templating.template_env, which loads it
 
 #: The updated time of the archive feed before the first issue: fixed (no clock in a feed), and
 #: after 1990, which the W3C validator calls the earliest plausible date.

@@ -8,8 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config import Config
@@ -26,6 +25,9 @@ from .personalize import new_nonce
 from .plan import IssuePlan, plan_issues
 from .render import render_issue
 
+if TYPE_CHECKING:
+    import jinja2  # the environments come from templating.template_env, which loads it
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -36,23 +38,38 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
     """The newsletter archive, each issue's folder, and a preview of the next issue: the
     preview's (number, article count), if there is one, and the problems.
 
-    The preview is rendered again only when its articles, the settings or the templates
-    changed, or its files are not as the last build left them (``as_left(rel)``: the size the
+    The archive is made again only when an issue, the settings or the templates changed, and
+    the preview only when its articles, the settings or the templates changed, or when their
+    files are not as the last build left them (``as_left(rel)``: the size the
     last build recorded, if the file still has it, else None). A broken template is reported as
     a problem and leaves the newsletter files of the last good build in place: it must not stop
     the feeds. ``bodies`` reads the bodies of articles taken from their kept heads.
     """
+    def as_they_were(made: dict[str, int]) -> bool:
+        return all(as_left(rel) == size for rel, size in made.items())
+
+    envs: list[jinja2.Environment] = []  # made when first needed: a build that changes no issue loads no template
+
+    def env() -> jinja2.Environment:
+        if not envs:
+            envs.append(template_env(config.templates_dir))
+        return envs[0]
+
     try:
-        env = template_env(config.templates_dir)
         issues = store.issues()
-        files = archive_files(issues, config, env)
+        # The archive (its pages, its feed, each issue's folder) is made again only when the issues,
+        # the settings or the templates changed, or its files are not as the last build left them.
+        archive_key = _archive_key(issues, config)
+        archived = store.get("archive") or {}
+        made_archive = archived.get("key") != archive_key or not as_they_were(archived.get("files", {}))
+        files = archive_files(issues, config, env()) if made_archive else {}
         plans, _ = plan_next(store, issues, articles, config, now=_EPOCH)
         if not plans:
             preview, problems = None, []
         else:
             key = _preview_key(plans[0], config)
             last = store.get("preview") or {}
-            kept = last.get("key") == key and all(as_left(rel) == size for rel, size in last.get("files", {}).items())
+            kept = last.get("key") == key and as_they_were(last.get("files", {}))
             if kept:
                 writer.keep(last["files"])
                 preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
@@ -61,7 +78,7 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
                 need = bodiless(plan.articles)
                 if bodies is not None and need:
                     plan = replace(plan, articles=tuple(with_bodies(plan.articles, bodies(need))))
-                issue, problems = render_preview(plan, config, env)
+                issue, problems = render_preview(plan, config, env())
                 made = issue_files(issue, "newsletters/next", config)
                 files.update(made)
                 preview = (issue.number, len(issue.article_ids))
@@ -70,9 +87,21 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
     except TemplateError as err:
         writer.keep({p: s for p, s in store.outputs().items() if p.startswith("newsletters/")})
         return None, [Problem("newsletter", err.message)]
+    if not made_archive:
+        writer.keep(archived["files"])
     for rel, data in sorted(files.items()):
         writer.write(rel, data)
+    if made_archive:  # recorded once written: a broken template above keeps the last good archive
+        store.set("archive", {"key": archive_key, "files": {
+            rel: len(data) for rel, data in files.items() if not rel.startswith("newsletters/next/")}})
     return preview, problems  # type: ignore[return-value]
+
+
+def _archive_key(issues: list[Issue], config: Config) -> str:
+    """What the archive is made from: every issue made (all of it), the settings, the templates."""
+    made = [__version__, str(config.site), str(config.newsletter), str(config.feeds),
+            templates_state(config.templates_dir), *map(repr, issues)]
+    return hashlib.sha256("\0".join(made).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _preview_key(plan: IssuePlan, config: Config) -> str:

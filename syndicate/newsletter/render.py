@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..content.model import Article
@@ -24,6 +22,9 @@ from .inline import inline_css
 from .links import archive_url, feed_links, issue_url, site_view
 from .personalize import personalizers, placeholders
 from .plan import IssuePlan
+
+if TYPE_CHECKING:
+    import jinja2  # the environments come from templating.template_env, which loads it
 
 GMAIL_CLIP_BYTES = 102_000  # Gmail hides the rest of a message whose HTML is larger
 

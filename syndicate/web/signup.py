@@ -16,9 +16,8 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -34,6 +33,9 @@ from ..tokens import BadToken, Signer
 from .links import confirm, read_link
 from .pages import Pages
 from .ratelimit import make_rate_limit
+
+if TYPE_CHECKING:
+    import jinja2  # the environments come from templating.template_env, which loads it
 
 log = logging.getLogger("syndicate.web")
 MAX_EMAIL = 254
