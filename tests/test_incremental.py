@@ -50,13 +50,18 @@ def kept_parses(site: Path) -> int:
 
 
 def without_cache(site: Path, tmp_path: Path) -> Path:
-    """A copy of the site and its state, with the kept parses forgotten: every file is read again."""
+    """A copy of the site and its state, with everything kept to spare work forgotten (the parses,
+    the feed entries, the records of the feeds, pages, archive and preview written): every file is
+    read again and everything made again. What stays is what a build cannot make again: when
+    each file was first seen, the ids given, the issues."""
     copy = tmp_path / "uncached"
     if copy.exists():
         shutil.rmtree(copy)
     shutil.copytree(site, copy, symlinks=True)
     with Store(load_config(copy / "syndicate.toml").state_path) as store:
         store.db.execute("DELETE FROM parsed")
+        store.db.execute("DELETE FROM entry")
+        store.db.execute("DELETE FROM meta WHERE key IN ('feeds', 'pages', 'archive', 'preview', 'build')")
         store.db.commit()
     return copy
 
@@ -110,10 +115,20 @@ def summaries_only(site: Path) -> None:  # every entry made again, without the a
     toml.write_text(toml.read_text().replace("[feeds]\n", "[feeds]\nfull_content = false\n"))
 
 
+def retagged(site: Path) -> None:  # a tag's only article leaves it: its feeds go
+    path = site / "content" / "2026-02-01-unsafe.md"
+    path.write_text(path.read_text().replace("tags: [security]", "tags: [markdown]"))
+
+
+def feed_file_lost(site: Path) -> None:  # a file of a feed no article changed, deleted from output/
+    (site / "output" / "feeds" / "tags" / "markdown" / "atom.xml").unlink()
+
+
 CHANGES: dict[str, Callable[[Path], None]] = {
     "edit": edit, "add": add, "delete": delete, "rename": rename, "site title": retitle_site,
     "template": new_template, "undated file": undated, "issue made": issue_made,
-    "old article edited": old_article_edited, "summaries only": summaries_only,
+    "old article edited": old_article_edited, "summaries only": summaries_only, "retagged": retagged,
+    "feed file lost": feed_file_lost,
 }
 
 

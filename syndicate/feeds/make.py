@@ -26,7 +26,7 @@ from ..templating import template_env, templates_state
 from .build import BuildReport, _as_left
 from .formats import FORMATS, build_feeds, entry_key, make_entries
 from .pages import HOME_ARTICLES, build_pages, plan_pages
-from .plan import plan_feeds
+from .plan import FeedSpec, plan_feeds
 
 
 def check_site(config: Config, *, now: datetime, strict: bool = False,
@@ -103,14 +103,10 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
         specs = []
     carried = {a.id: a for spec in specs for a in spec.articles}
     by_rel = {f.rel: f for f in files}
-    _make_entries(carried, config, store, by_rel, on_progress)
-    total = len(specs) * len(FORMATS)
-    for n, (rel, parts) in enumerate(build_feeds(specs, config, source=store.entry_source()), 1):
-        writer.write(rel, parts)
-        if on_progress:
-            on_progress("write", n, total)
-    feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
+    entry_keys = _make_entries(carried, config, store, by_rel, on_progress)
     as_left = _as_left(config, previous)
+    made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress)
+    feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
     bodies = _body_reader(config, by_rel)
     pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
         if config.writes_pages and specs else (0, [])
@@ -135,6 +131,7 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
         store.replace_outputs(writer.written)
         saved = asdict(report)
         saved.pop("up_to_date")
+        store.set("feeds", made_feeds)
         store.set("build", {"fingerprint": fingerprint, "report": saved, "at": now.isoformat()})
     return report
 
@@ -172,12 +169,46 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     return len(files) + len(kept), problems
 
 
+def _write_feeds(specs: list[FeedSpec], config: Config, store: Store, writer: Writer,
+                 as_left: Callable[[str], int | None], entry_keys: dict[str, str],
+                 on_progress: ProgressCallback | None) -> dict[str, list]:
+    """Write the feeds of ``specs``, but those whose :func:`_feed_key` is the last build's and
+    whose files are as it left them: they are not even made again. Returns what to record of
+    them for the next build (folder → key, file sizes)."""
+    last = store.get("feeds") or {}
+    keys = {spec.folder: _feed_key(spec, config, entry_keys) for spec in specs}
+    todo = []
+    for spec in specs:
+        key, sizes = last.get(spec.folder) or (None, {})
+        if key == keys[spec.folder] and sizes and all(as_left(rel) == size for rel, size in sizes.items()):
+            writer.keep(sizes)
+        else:
+            todo.append(spec)
+    total = len(todo) * len(FORMATS)
+    for n, (rel, parts) in enumerate(build_feeds(todo, config, source=store.entry_source()), 1):
+        writer.write(rel, parts)
+        if on_progress:
+            on_progress("write", n, total)
+    return {spec.folder: [keys[spec.folder], {f"{spec.folder}/{name}": writer.written[f"{spec.folder}/{name}"]
+                                              for name in FORMATS}] for spec in specs}
+
+
+def _feed_key(spec: FeedSpec, config: Config, entry_keys: dict[str, str]) -> str:
+    """What a feed's files are made from: the feed, the settings, and its entries (each one's
+    :func:`entry_key`, by article id, in order)."""
+    h = hashlib.sha256(f"{__version__}\0{config.site}\0{config.feeds}\0{spec.folder}\0{spec.title}\0"
+                       f"{spec.description}\0{spec.tag}".encode("utf-8", "surrogatepass"))
+    for article in spec.articles:
+        h.update(f"\0{entry_keys[article.id]}".encode())
+    return h.hexdigest()
+
+
 def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_rel: dict[str, SourceFile],
-                  on_progress: ProgressCallback | None) -> None:
+                  on_progress: ProgressCallback | None) -> dict[str, str]:
     """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
     kept ones were made from another article or other settings (:func:`entry_key`), and keep
     them, a batch at a time: the feeds are then made from the kept entries, so that even feeds
-    of every article never hold them all in memory."""
+    of every article never hold them all in memory. Returns the entry keys, by article id."""
     keys = {i: entry_key(a, config) for i, a in carried.items()}
     kept = store.entry_keys()
     todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
@@ -188,6 +219,7 @@ def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_
         done += len(batch)
         if on_progress:
             on_progress("render", done, len(todo))
+    return keys
 
 
 def _entries_of(batch: list[tuple[Article, SourceFile | None]], site: SiteConfig, full: bool,
