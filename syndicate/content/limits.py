@@ -68,7 +68,7 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
     """``html`` with the tags of elements nested deeper than ``max_depth`` left out (their text
     stays). Linear in the length: 50,000 nested quotes cost no more than 50,000 words, and
     no inliner or feed reader meets markup deeper than it can parse."""
-    if html.count("<") < max_depth:
+    if html.count("<") < max_depth or _within_bounds(html, max_depth):
         return html
     out: list[str] = []
     stack: list[tuple[str, bool]] = []  # open elements: (name, kept)
@@ -115,6 +115,33 @@ def flatten_nesting(html: str, max_depth: int = MAX_HTML_DEPTH) -> str:
         # whatever hides a closing tag from this scan (a comment, an attribute value).
         flat = _FORMATTING_ATTRIBUTES.sub(r"<\1>", flat)
     return flat
+
+
+_TAG_PARTS = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b([^<>]*)>")  # the tags of _TAG, as (/, name, rest)
+
+
+def _within_bounds(html: str, max_depth: int) -> bool:
+    """Whether :func:`flatten_nesting` would give ``html`` back as it is: nothing nested deeper than
+    ``max_depth``, no formatting element closed by another's closing tag, few formatting elements
+    with attributes. The same walk over the tags with none of the rewriting, some 5 times faster:
+    almost every article is within bounds."""
+    stack: list[str] = []
+    with_attributes = 0
+    for closing, name, rest in _TAG_PARTS.findall(html):
+        name = name.lower()
+        if name in _VOID:
+            continue
+        if not closing:
+            if len(stack) == max_depth:
+                return False
+            stack.append(name)
+            if rest and name in _FORMATTING and name != "a":
+                with_attributes += 1
+        elif name in stack:
+            while (top := stack.pop()) != name:
+                if top in _FORMATTING:  # closed implicitly: flatten_nesting writes its closing tag
+                    return False
+    return with_attributes <= MAX_FORMATTING_WITH_ATTRIBUTES
 
 
 class TookTooLong(BaseException):

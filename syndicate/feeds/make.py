@@ -203,6 +203,10 @@ def _feed_key(spec: FeedSpec, config: Config, entry_keys: dict[str, str]) -> str
     return h.hexdigest()
 
 
+ENTRY_BATCH_SIZE = 100  # articles rendered by a worker at a time
+PARALLEL_ENTRIES = 300  # fewer than this are rendered in this process
+
+
 def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_rel: dict[str, SourceFile],
                   on_progress: ProgressCallback | None) -> dict[str, str]:
     """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
@@ -213,7 +217,10 @@ def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_
     kept = store.entry_keys()
     todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
     done = 0
-    for batch in map_batches(_entries_of, todo, config.site, config.feeds.full_content, site_context(config)):
+    # Rendering is some 0.5 ms an article: a few hundred (the 20-item feeds of a large site) are
+    # worth a worker per core.
+    for batch in map_batches(_entries_of, todo, config.site, config.feeds.full_content, site_context(config),
+                             batch_size=ENTRY_BATCH_SIZE, min_items=PARALLEL_ENTRIES):
         with store.transaction():
             store.record_entries((i, keys[i], rss, atom, item) for i, rss, atom, item in batch)
         done += len(batch)
