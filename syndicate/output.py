@@ -31,13 +31,28 @@ class Writer:
         self.changed: list[str] = []
         self._folders: set[Path] = set()  # made (or found) in this build: one mkdir each, not one a file
         self._real_root: str | None = None
+        self._real_folders: dict[str, str] = {}  # a folder of ``rel`` paths → where it really is
 
     def path_for(self, rel: str) -> Path:
-        """The absolute path of ``rel``, which must stay inside the output folder."""
+        """The absolute path of ``rel``, which must stay inside the output folder.
+
+        Each folder is resolved once a build (10,000 pages are in a few hundred folders): then
+        only the file's own name is looked at, in case it is a link."""
         root = self._real_root or os.path.realpath(self.root)
         if os.path.isdir(root):  # resolved once it exists: a build asks for thousands of paths
             self._real_root = root
-        target = os.path.realpath(os.path.join(root, rel))
+        folder, _, name = rel.rpartition("/")
+        if not self._real_root or name in ("", ".", ".."):
+            target = os.path.realpath(os.path.join(root, rel))
+        else:
+            real_folder = self._real_folders.get(folder)
+            if real_folder is None:
+                real_folder = os.path.realpath(os.path.join(root, folder)) if folder else root
+                if os.path.commonpath([root, real_folder]) == root:
+                    self._real_folders[folder] = real_folder
+            target = os.path.join(real_folder, name)
+            if os.path.islink(target):
+                target = os.path.realpath(target)
         if os.path.commonpath([root, target]) != root:
             raise SyndicateError(f"refusing to write {rel!r}: it is outside {self.root}.")
         return Path(target)

@@ -136,3 +136,18 @@ def test_parts_made_as_they_are_read_are_written_only_when_they_differ(
         assert Writer(tmp_path).write("feed.xml", iter(changed)) is True
         assert target.read_bytes() == b"".join(changed)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["feed.xml"]  # no temporary file left
+
+
+def test_a_link_in_a_folder_already_written_to_is_still_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    writer = Writer(tmp_path / "out")
+    writer.write("posts/a/index.html", b"1")  # the folder is resolved once, here
+    (tmp_path / "out" / "posts" / "a" / "b.html").symlink_to(tmp_path / "elsewhere" / "b.html")
+    with pytest.raises(SyndicateError, match="outside"):
+        writer.write("posts/a/b.html", b"2")
+    (tmp_path / "out" / "linked").symlink_to(tmp_path / "elsewhere")
+    for rel in ("linked/one.html", "linked/two.html"):  # refused every time, not once
+        with pytest.raises(SyndicateError, match="outside"):
+            writer.write(rel, b"3")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
