@@ -42,8 +42,25 @@ def timed(args: list[str], cwd: Path) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def reset(site: Path) -> None:
-    """A cold state for ``site``: no output/, no syndicate.db."""
-    shutil.rmtree(site / "output", ignore_errors=True)
+def reset(site: Path, *folders: str) -> None:
+    """A cold state for ``site``: no output/ (nor ``folders``), no syndicate.db.
+
+    The old folders are moved aside, into ``TRASH`` beside the site, not deleted: on ext4 new
+    files are made several times slower for minutes after thousands were deleted (the inode
+    allocator passes over the recently deleted ones), which would time the deletion, not the
+    build. :func:`empty_trash` deletes them once the timing is done."""
+    trash = site.parent / TRASH
+    trash.mkdir(exist_ok=True)
+    for name in ("output", *folders):
+        if (site / name).exists():
+            (site / name).rename(trash / f"{site.name}-{name}-{time.monotonic_ns()}")
     for p in site.glob("syndicate.db*"):
         p.unlink()
+
+
+TRASH = ".bench-trash"
+
+
+def empty_trash(work: Path) -> None:
+    """Delete what :func:`reset` moved aside."""
+    shutil.rmtree(work / TRASH, ignore_errors=True)

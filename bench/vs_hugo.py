@@ -10,7 +10,7 @@ around the same Markdown files (hard links under content/posts/, a minimal theme
 a page per article, the home page, tag pages, and RSS from Hugo's embedded template limited to
 20 items), and times, interleaved, best of --repeat, each from a cold state:
 
-    hugo      `hugo --quiet`, after deleting public/ and resources/ (the full site)
+    hugo      `hugo --quiet`, with no public/ nor resources/ (the full site)
     feeds     `syndicate build --quiet`, limit 20, tag feeds, [site] pages = false
     pages     the same with article and tag pages on
 
@@ -27,7 +27,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from common import DEFAULT_CORPUS_SCRIPT, corpus, reset, syndicate, timed
+from common import DEFAULT_CORPUS_SCRIPT, corpus, empty_trash, reset, syndicate, timed
 
 SYNDICATE_CASES = {
     "feeds": "[feeds]\nlimit = 20\ntag_feeds = true\n[site]\npages = false\n",
@@ -112,8 +112,7 @@ def make_hugo_site(site: Path, corpus: Path, hugo: str) -> None:
 
 
 def run_hugo(site: Path, hugo: str) -> tuple[float, int]:
-    shutil.rmtree(site / "public", ignore_errors=True)
-    shutil.rmtree(site / "resources", ignore_errors=True)
+    reset(site, "public", "resources")
     return timed([hugo, "--quiet"], site)
 
 
@@ -158,6 +157,7 @@ def main() -> None:
             old = best.get(name, (float("inf"), 0))
             best[name] = (min(old[0], seconds), max(old[1], mb))
 
+    empty_trash(work)
     public = hugo_site / "public"
     version = ".".join(map(str, hugo_version(opts.hugo)))
     print(f"{opts.n} articles, best of {opts.repeat}, load average {os.getloadavg()[0]:.2f} "

@@ -75,8 +75,9 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
             sources: SourceContent | None, on_progress: ProgressCallback | None) -> BuildReport:
     """The build of :func:`~syndicate.feeds.build.build_site` once it found something changed (``files``:
     the scan; ``last``: the last build's record; ``fetched``, ``sources``: what [[sources]] gave)."""
+    known = store.articles()
     result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
-                          known=store.articles(), cached=store.parses(),
+                          known=known, cached=store.parses(),
                           # With pages, every body is rendered; else only those of the entries
                           # made again (a few hundred, or a batch at a time), read again then.
                           bodies=config.writes_pages)
@@ -125,7 +126,7 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
     report.preview = preview
     report.source_entries = len(sources.newsletter) if sources else 0
     with store.transaction():
-        store.record_articles(result.records(), now)
+        store.record_articles(result.records(), now, known=known)
         store.record_parses(result.parses, (f.rel for f in result.files))
         store.forget_entries(carried)
         store.replace_outputs(writer.written)

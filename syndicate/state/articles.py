@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +13,18 @@ from .database import Database, Dialect
 class ArticleRecords(Database):
     """The articles seen and the files written (mixed into :class:`~syndicate.state.Store`)."""
 
-    def record_articles(self, seen: Iterable[tuple[str, str, str, datetime | None]], now: datetime) -> int:
+    def record_articles(self, seen: Iterable[tuple[str, str, str, datetime | None]], now: datetime, *,
+                        known: Mapping[str, Mapping[str, str]] | None = None) -> int:
         """Record (path, id, digest, first_seen) for every article read; returns how many are new.
 
         ``first_seen`` (None: ``now``) is set once, the first time a path is seen, and never moved.
         Only new and changed rows are written one by one; the others get their ``last_seen`` in
-        one statement (10,000 unchanged articles: 15 ms instead of 60).
+        one statement (10,000 unchanged articles: 15 ms instead of 60). ``known``: what
+        :meth:`articles` gave at the start of this transaction's build (read again without it).
         """
         stamp = now.isoformat()
-        current = {path: (id_, digest) for path, id_, digest in self.db.execute("SELECT path, id, digest FROM article")}
+        current = ({path: (row["id"], row["digest"]) for path, row in known.items()} if known is not None else
+                   {path: (id_, digest) for path, id_, digest in self.db.execute("SELECT path, id, digest FROM article")})
         rows = list(seen)
         changed = [(path, id_, digest, (first or now).isoformat(), stamp)
                    for path, id_, digest, first in rows if current.get(path) != (id_, digest)]
