@@ -1,7 +1,6 @@
 """syndicate: a content store → RSS, Atom and JSON feeds, and email newsletters.
 
-Each name is imported from its module when first asked for, so that a command pays at
-start-up only for the modules it uses.
+Its names are loaded when first used (see ``syndicate._lazy``).
 """
 
 __version__ = "0.1.0"

@@ -26,6 +26,7 @@ import threading
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -250,15 +251,7 @@ def test_an_interrupted_file_send_records_every_file_it_wrote(runner: CliRunner,
     emails = addresses(3000)
     make_site(runner, site, None, emails)
     outbox = site / "output" / "outbox" / "1"
-    process = start_send(site)
-    try:
-        wait_for_files(outbox, process, 700)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    process, out, err = interrupted(site, lambda process: wait_for_files(outbox, process, 700))
     assert (process.returncode, err.decode()) == (1, ""), out
     said = re.fullmatch(r"Issue #1 via output/outbox/: (\d+) sent, 0 deferred, 0 failed, 0 skipped in \d+\.\d s\. "
                         r"Stopped before the end, (\d+) still queued; run 'syndicate send' again to resume\.\n",
@@ -806,6 +799,22 @@ def start_send(site: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(SEND_COMMAND, cwd=site, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def interrupted(site: Path, until: Callable[[subprocess.Popen[bytes]], None]
+                ) -> tuple[subprocess.Popen[bytes], bytes, bytes]:
+    """A send started, then interrupted (SIGINT, as Ctrl-C) once ``until(process)`` returns:
+    the process, and what it printed."""
+    process = start_send(site)
+    try:
+        until(process)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return process, out, err
+
+
 def wait_for_messages(smtp: SmtpServer, process: subprocess.Popen[bytes], count: int) -> None:
     deadline = time.monotonic() + 60
     while sum(1 for _ in smtp.folder.glob("*/*.eml")) < count:
@@ -901,15 +910,7 @@ def test_an_interrupted_send_says_so_and_resumes(runner: CliRunner, site: Path, 
     smtp.start(delay=0.02)
     emails = addresses(100)
     make_site(runner, site, smtp.port, emails, concurrency=concurrency)
-    process = start_send(site)
-    try:
-        wait_for_messages(smtp, process, 10)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    process, out, err = interrupted(site, lambda process: wait_for_messages(smtp, process, 10))
     assert (process.returncode, err.decode()) == (1, "")
     assert re.fullmatch(re.escape(f"Issue #1 via SMTP 127.0.0.1:{smtp.port}: ") + r"\d+ sent, 0 deferred, 0 failed, "
                         r"0 skipped in \d+\.\d s\. Stopped before the end, \d+ still queued; run 'syndicate send' again to "

@@ -1,7 +1,6 @@
 """Files → articles: scanning the content store, its formats, dates, identity, rendering, sanitizing.
 
-Each name is imported from its module when first asked for, so that a command pays at
-start-up only for the modules it uses.
+Its names are loaded when first used (see ``syndicate._lazy``).
 """
 
 from .._lazy import lazy_names as _lazy_names

@@ -1,7 +1,6 @@
 """Articles → the bytes of RSS 2.0, Atom 1.0 and JSON Feed 1.1, and the build that writes them.
 
-Each name is imported from its module when first asked for, so that a command pays at
-start-up only for the modules it uses.
+Its names are loaded when first used (see ``syndicate._lazy``).
 """
 
 from .._lazy import lazy_names as _lazy_names
