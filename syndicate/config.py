@@ -485,7 +485,8 @@ def _check_newsletter(news: NewsletterConfig, source: Path | None, name: str, te
                             f"is {news.templates_dir!r}, which is not a folder ({folder}).")
 
 
-_PLAIN_SUBJECT = re.compile(r"(?:[^{}]|\{\{ *(?!(?:and|in|is|not|or|if|else)\b)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)* *\}\})*")
+_PLAIN_SUBJECT = re.compile(r"(?:[^{}]|\{\{ *(?!(?:and|in|is|not|or|if|else)\b)[A-Za-z_][A-Za-z0-9_]*"
+                            r"(?:\.[A-Za-z_][A-Za-z0-9_]*)* *\}\})*")
 
 
 def _check_subject(subject: str, name: str, text: str, problems: list[str]) -> None:

@@ -31,31 +31,46 @@ class Writer:
         self.changed: list[str] = []
         self._folders: set[Path] = set()  # made (or found) in this build: one mkdir each, not one a file
         self._real_root: str | None = None
-        self._real_folders: dict[str, str] = {}  # a folder of ``rel`` paths → where it really is
+        self._real_folders: dict[str, tuple[str, tuple[int, int]]] = {}  # folder → (where it is, its inode)
 
     def path_for(self, rel: str) -> Path:
         """The absolute path of ``rel``, which must stay inside the output folder.
 
-        Each folder is resolved once a build (10,000 pages are in a few hundred folders): then
-        only the file's own name is looked at, in case it is a link."""
+        Each folder is resolved once a build (10,000 pages are in a few hundred folders); then a
+        ``stat`` says it is still that very folder (not replaced by a link since) and only the
+        file's own name is looked at, in case it is a link."""
         root = self._real_root or os.path.realpath(self.root)
         if os.path.isdir(root):  # resolved once it exists: a build asks for thousands of paths
             self._real_root = root
         folder, _, name = rel.rpartition("/")
-        if not self._real_root or name in ("", ".", ".."):
+        real_folder = self._folder_as_resolved(root, folder) if self._real_root and not rel.startswith("/") \
+            and name not in ("", ".", "..") else None
+        if real_folder is None:
             target = os.path.realpath(os.path.join(root, rel))
         else:
-            real_folder = self._real_folders.get(folder)
-            if real_folder is None:
-                real_folder = os.path.realpath(os.path.join(root, folder)) if folder else root
-                if os.path.commonpath([root, real_folder]) == root:
-                    self._real_folders[folder] = real_folder
             target = os.path.join(real_folder, name)
             if os.path.islink(target):
                 target = os.path.realpath(target)
         if os.path.commonpath([root, target]) != root:
             raise SyndicateError(f"refusing to write {rel!r}: it is outside {self.root}.")
         return Path(target)
+
+    def _folder_as_resolved(self, root: str, folder: str) -> str | None:
+        """Where ``folder`` (of a ``rel`` path) really is, if it exists inside the output folder
+        and is the folder resolved earlier in this build (or now); else None."""
+        path = os.path.join(root, folder) if folder else root
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # not made yet: resolved in full, and once made, here
+        known = self._real_folders.get(folder)
+        if known is not None and known[1] == (st.st_dev, st.st_ino):
+            return known[0]
+        real = os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root:
+            return None
+        self._real_folders[folder] = (real, (st.st_dev, st.st_ino))
+        return real
 
     def write(self, rel: str, data: bytes | Iterable[bytes]) -> bool:
         """Write ``data`` (bytes, or parts to write one after another) to ``rel``.

@@ -31,8 +31,11 @@ def all_modules() -> list[str]:
 
 
 def all_commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and sub-command, as click lists them (the root's are loaded when asked for)."""
     found = [path]
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found += all_commands(command, (*path, name))
         else:

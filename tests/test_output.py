@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,23 @@ def test_a_link_in_a_folder_already_written_to_is_still_refused(tmp_path: Path) 
         with pytest.raises(SyndicateError, match="outside"):
             writer.write(rel, b"3")
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_a_folder_replaced_by_a_link_during_a_build_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    writer = Writer(tmp_path / "out")
+    writer.write("a/b/x.html", b"1")
+    (tmp_path / "out" / "a" / "b" / "x.html").unlink()
+    (tmp_path / "out" / "a" / "b").rmdir()
+    (tmp_path / "out" / "a" / "b").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SyndicateError, match="outside"):
+        writer.write("a/b/y.html", b"2")
+    shutil.rmtree(tmp_path / "out" / "a")
+    (tmp_path / "out" / "a").symlink_to(tmp_path / "elsewhere")  # a folder further up
+    (tmp_path / "elsewhere" / "b").mkdir()
+    with pytest.raises(SyndicateError, match="outside"):
+        writer.write("a/b/z.html", b"3")
+    with pytest.raises(SyndicateError, match="outside"):
+        writer.write("/x.html", b"4")
+    assert sorted(p.name for p in (tmp_path / "elsewhere").rglob("*")) == ["b"]

@@ -403,8 +403,8 @@ class Sender:
 
     def record_sent(self, issue: int) -> None:
         """Record the messages sent whose outcome is held (``batched``)."""
-        sent, self.sent = self.sent, []
-        self.store.mark_sent(issue, sent)
+        self.store.mark_sent(issue, self.sent)
+        self.sent = []  # only once committed: a Ctrl-C in the commit leaves them to the next try
 
 
 def _run_now(fn: Callable[..., str], *args: object) -> Future[str]:
