@@ -19,12 +19,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..config import Config
-from ..delivery import DeliveryReport, SendBusy, deliver_issue
 from ..errors import DeliveryError, Problem, SyndicateError
 from ..feeds.build import BuildReport, build_site
-from ..newsletter.make import make_newsletter
 from ..state import Issue, open_store
 from .clock import utc_now
 from .due import (
@@ -42,6 +41,9 @@ from .due import (
 )
 from .lock import RunLock
 from .reported import new_problems
+
+if TYPE_CHECKING:
+    from ..delivery import DeliveryReport
 
 log = logging.getLogger("syndicate")
 
@@ -125,6 +127,8 @@ def _newsletter(config: Config, now: datetime, report: RunReport) -> list[Proble
         return []
     problems: list[Problem] = []
     if make:
+        from ..newsletter.make import make_newsletter  # here: a pass with nothing due renders nothing
+
         made = make_newsletter(config, now=now, auto_send=True)
         report.created, problems = made.created, made.problems
     if record is not None:  # after the issue is made: a pass that died making it leaves the slot due
@@ -170,6 +174,8 @@ def _send(config: Config, now: datetime, clock: Clock, stop: threading.Event | N
     quiet = parse_quiet_hours(config.schedule.quiet_hours)
     with open_store(config) as store:
         sends = store.scheduler_sends()
+    if sends:
+        from ..delivery import SendBusy, deliver_issue  # here: a pass with nothing to send loads no sender
     for number, at, begun in sends:
         if at is not None and not begun:
             go, held = send_due(now, at, grace=grace, quiet=quiet, tz=config.tz)
