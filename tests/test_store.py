@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from syndicate.errors import StoreError
-from syndicate.state import MIGRATIONS, Store
+from syndicate.state import MIGRATIONS, Issue, Store
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
@@ -208,3 +208,17 @@ def test_a_write_that_fails_alone_leaves_nothing_and_the_connection_goes_on(stat
         assert not store.changed_elsewhere()
         other.set("k", 1)
         assert store.changed_elsewhere()
+
+
+def test_marks_held_for_a_page_leave_a_row_another_sender_marked_sent_as_it_is(state_at: str | Path) -> None:
+    with Store(state_at) as store:
+        with store.transaction():
+            store.record_issue(Issue(1, T0, "Subject", "", ("a",), "00112233aabbccdd", "<p>x</p>", "x", "<p>x</p>"), T0)
+            ids = [store.add_subscriber(f"r{i}@example.org", now=T0).id for i in range(3)]
+            store.queue_delivery(1, T0)
+        later = T0 + timedelta(minutes=1)
+        store.mark_delivery(1, ids[0], "sent", now=later, reply="theirs", message_id="<b@x>")  # the other sender's
+        store.mark_sent(1, [(i, "mine", f"<{i}@x>", later) for i in ids])
+        rows = {row[0]: row[1:] for row in store.db.execute(
+            "SELECT subscriber_id, status, attempts, reply FROM delivery WHERE issue_number = 1")}
+    assert rows == {ids[0]: ("sent", 1, "theirs"), ids[1]: ("sent", 1, "mine"), ids[2]: ("sent", 1, "mine")}

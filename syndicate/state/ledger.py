@@ -68,13 +68,15 @@ class LedgerRecords(Database):
 
     def mark_sent(self, issue: int, sent: list[tuple[int, str, str, datetime]]) -> None:
         """Record many messages sent, (subscriber id, reply, message id, when), in one transaction:
-        for a transport that repeats a message harmlessly (see ``Transport.idempotent``)."""
+        for a transport that repeats a message harmlessly (see ``Transport.idempotent``). A row
+        marked sent meanwhile (by a sender that took the send over) is left as it is."""
         if not sent:
             return
         with self.transaction():
             self.db.executemany(
                 "UPDATE delivery SET status = 'sent', attempts = attempts + 1, reply = ?, message_id = ?, "
-                "sent_at = ?, next_attempt_at = NULL, permanent = 1 WHERE issue_number = ? AND subscriber_id = ?",
+                "sent_at = ?, next_attempt_at = NULL, permanent = 1 WHERE issue_number = ? AND subscriber_id = ? "
+                "AND status <> 'sent'",
                 [(reply[:500], message_id, at.isoformat(), issue, subscriber_id)
                  for subscriber_id, reply, message_id, at in sent])
 
