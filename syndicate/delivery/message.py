@@ -64,10 +64,9 @@ class MessageFactory:
         self._head = self._shared_headers(config.sender, subject_prefix + issue.subject, config.site.title)
         boundary = self.boundary.encode("ascii")
         self._mailto_tail = b">, <" + self.mailto.encode("ascii") + b">\r\n"
-        self._text_open = (b"\r\n--" + boundary + b'\r\nContent-Type: text/plain; charset="utf-8"\r\n'
-                           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
-        self._html_open = (b"\r\n--" + boundary + b'\r\nContent-Type: text/html; charset="utf-8"\r\n'
-                           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n")
+        self._text_open, self._html_open = (
+            b"\r\n--" + boundary + b"\r\nContent-Type: text/" + subtype + b'; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" for subtype in (b"plain", b"html"))
         self._close = b"\r\n--" + boundary + b"--\r\n"
         self._text_lead, self._text_rest, self._text_from = _qp_lead(self.text)
         self._html_lead, self._html_rest, self._html_from = _qp_lead(self.html)
