@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -149,6 +149,13 @@ class Writer:
                     parent.rmdir()
                     parent = parent.parent
         return removed
+
+
+def all_as_left(as_left: Callable[[str], int | None], sizes: Mapping[str, int]) -> bool:
+    """Whether every file of ``sizes`` (path under the output folder → size) is on disk as a build
+    recorded it. ``as_left(rel)`` is the recorded size of ``rel`` if the file still has it, else
+    None (``feeds.build`` makes it from the last build's record)."""
+    return all(as_left(rel) == size for rel, size in sizes.items())
 
 
 def _write_comparing(fh: BinaryIO, parts: Iterable[bytes], target: Path) -> tuple[bool, int]:

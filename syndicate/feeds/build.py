@@ -26,6 +26,7 @@ from ..config import Config
 from ..content.model import SourceFile
 from ..content.scan import scan_content
 from ..errors import Problem
+from ..output import all_as_left
 from ..sources import fetch_sources, source_content
 from ..state import Store, open_store
 from ..templating import templates_state
@@ -161,5 +162,4 @@ def _still_current(last: dict, fingerprint: str, now: datetime, store: Store, co
     if due and datetime.fromisoformat(due) <= now:
         return False
     outputs = store.outputs()
-    as_left = _as_left(config, outputs)
-    return all(as_left(rel) is not None for rel in outputs)
+    return all_as_left(_as_left(config, outputs), outputs)

@@ -19,7 +19,7 @@ from ..errors import Problem, TemplateError
 from ..newsletter.archive import archive_files
 from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
-from ..output import Writer
+from ..output import Writer, all_as_left
 from ..sources import FetchReport, SourceContent, source_content
 from ..state import Store, has_state, open_store
 from ..templating import template_env, templates_state
@@ -181,7 +181,7 @@ def _write_feeds(specs: list[FeedSpec], config: Config, store: Store, writer: Wr
     todo = []
     for spec in specs:
         key, sizes = last.get(spec.folder) or (None, {})
-        if key == keys[spec.folder] and sizes and all(as_left(rel) == size for rel, size in sizes.items()):
+        if key == keys[spec.folder] and sizes and all_as_left(as_left, sizes):
             writer.keep(sizes)
         else:
             todo.append(spec)

@@ -4,6 +4,7 @@ next issue and the archive's files for a build.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -16,7 +17,7 @@ from ..content.cache import article_key, bodiless, with_bodies
 from ..content.load import BodyReader, read_content
 from ..content.model import Article
 from ..errors import Problem, TemplateError
-from ..output import Writer
+from ..output import Writer, all_as_left
 from ..sources import source_content
 from ..state import Issue, Store, open_store
 from ..templating import template_env, templates_state
@@ -45,23 +46,15 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
     a problem and leaves the newsletter files of the last good build in place: it must not stop
     the feeds. ``bodies`` reads the bodies of articles taken from their kept heads.
     """
-    def as_they_were(made: dict[str, int]) -> bool:
-        return all(as_left(rel) == size for rel, size in made.items())
-
-    envs: list[jinja2.Environment] = []  # made when first needed: a build that changes no issue loads no template
-
-    def env() -> jinja2.Environment:
-        if not envs:
-            envs.append(template_env(config.templates_dir))
-        return envs[0]
-
+    # Made when first needed, once: a build that changes no issue loads no template.
+    env = functools.cache(lambda: template_env(config.templates_dir))
     try:
         issues = store.issues()
         # The archive (its pages, its feed, each issue's folder) is made again only when the issues,
         # the settings or the templates changed, or its files are not as the last build left them.
         archive_key = _archive_key(issues, config)
         archived = store.get("archive") or {}
-        made_archive = archived.get("key") != archive_key or not as_they_were(archived.get("files", {}))
+        made_archive = archived.get("key") != archive_key or not all_as_left(as_left, archived.get("files", {}))
         files = archive_files(issues, config, env()) if made_archive else {}
         plans, _ = plan_next(store, issues, articles, config, now=_EPOCH)
         if not plans:
@@ -69,7 +62,7 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
         else:
             key = _preview_key(plans[0], config)
             last = store.get("preview") or {}
-            kept = last.get("key") == key and as_they_were(last.get("files", {}))
+            kept = last.get("key") == key and all_as_left(as_left, last.get("files", {}))
             if kept:
                 writer.keep(last["files"])
                 preview, problems = tuple(last["preview"]), [Problem(**p) for p in last["problems"]]
