@@ -211,9 +211,10 @@ def test_the_file_transport_writes_one_eml_per_subscriber_and_no_second(runner: 
     assert {f.name: f.read_bytes() for f in outbox.iterdir()} == written
 
 
-def wait_for_files(outbox: Path, process: subprocess.Popen[bytes], count: int) -> None:
+def wait_for_files(folder: Path, process: subprocess.Popen[bytes], count: int, pattern: str = "*.eml") -> None:
+    """Until ``count`` messages are in ``folder`` (the outbox; the SMTP server's, ``*/*.eml``)."""
     deadline = time.monotonic() + 60
-    while sum(1 for _ in outbox.glob("*.eml")) < count:
+    while sum(1 for _ in folder.glob(pattern)) < count:
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the send made no progress"
         time.sleep(0.002)
@@ -816,11 +817,7 @@ def interrupted(site: Path, until: Callable[[subprocess.Popen[bytes]], None]
 
 
 def wait_for_messages(smtp: SmtpServer, process: subprocess.Popen[bytes], count: int) -> None:
-    deadline = time.monotonic() + 60
-    while sum(1 for _ in smtp.folder.glob("*/*.eml")) < count:
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline, "the send made no progress"
-        time.sleep(0.005)
+    wait_for_files(smtp.folder, process, count, "*/*.eml")
 
 
 def assert_at_most_in_flight_duplicates(smtp: SmtpServer, emails: list[str], concurrency: int) -> None:
