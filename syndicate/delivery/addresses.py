@@ -43,6 +43,8 @@ def normalize_address(text: str) -> str:
 def clean_name(name: str) -> str:
     """A display name on one line, without control characters (none can reach a header),
     at most 200 characters."""
+    if name.isprintable():  # the usual name: nothing to take out (a space is printable)
+        return " ".join(name.split())[:MAX_NAME]
     return " ".join("".join(c for c in name if c.isprintable() or c.isspace()).split())[:MAX_NAME]
 
 

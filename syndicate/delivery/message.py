@@ -16,7 +16,6 @@ messages a second on one core.
 from __future__ import annotations
 
 import binascii
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,7 +84,7 @@ class MessageFactory:
 
     def message_id(self, subscriber_id: int) -> str:
         """Unique per (issue, subscriber), the same on every retry, unguessable."""
-        tag = hmac.new(self._key, str(subscriber_id).encode(), hashlib.sha256).hexdigest()[:16]
+        tag = hmac.digest(self._key, str(subscriber_id).encode(), "sha256").hex()[:16]
         return f"<issue{self.issue.number}.{subscriber_id}.{tag}@{self.domain}>"
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:

@@ -51,6 +51,7 @@ class FileTransport:
             raise DeliveryError(f"cannot make the outbox folder {folder} ({err.strerror}). Check that "
                                 "[output] dir is a folder you can write to.", fatal=True) from err
         self._root = os.path.realpath(folder)
+        self._shown = str(folder)  # in the replies, as the settings name it
 
     idempotent = True  # the same key is the same file, replaced
 
@@ -72,7 +73,7 @@ class FileTransport:
                 raise
         except OSError as err:
             raise DeliveryError(f"cannot write {self.folder / name} ({err.strerror}).", fatal=True) from err
-        return f"written to {self.folder / name}"
+        return f"written to {os.path.join(self._shown, name)}"
 
     def close(self) -> None:
         pass
