@@ -8,13 +8,25 @@ import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import hmac
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syndicate.config import load_config
-from syndicate.tokens import BadToken, Signer, load_secret
+from syndicate.tokens import BadToken, HmacSha256, Signer, load_secret
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 SIGNER = Signer(b"secret one")
+
+
+@given(st.binary(max_size=200), st.binary(max_size=300))
+def test_the_pre_keyed_hmac_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    # Keys shorter than, as long as and longer than SHA-256's 64-byte block.
+    mac = HmacSha256(key)
+    assert mac.digest(message) == hmac.digest(key, message, "sha256")
+    assert mac.digest(message) == mac.digest(message)  # the kept key hashes are copied, not used up
 
 
 def test_a_token_names_its_subscriber() -> None:

@@ -16,7 +16,6 @@ messages a second on one core.
 from __future__ import annotations
 
 import binascii
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 from ..config import Config
 from ..newsletter.personalize import Personalizer, personalizers
 from ..state import Issue, Subscriber
-from ..tokens import Signer, load_secret
+from ..tokens import HmacSha256, Signer, load_secret
 from .addresses import clean_name
 
 
@@ -59,7 +58,7 @@ class MessageFactory:
         self.list_host = f"newsletter.{urlsplit(config.site.base_url).hostname}"
         self.mailto = f"mailto:{self.sender}?subject=unsubscribe"
         self.boundary = f"=_syndicate_{issue.nonce}"
-        self._key = issue.nonce.encode()
+        self._mac = HmacSha256(issue.nonce.encode())
         self._head = self._shared_headers(config.sender, subject_prefix + issue.subject, config.site.title)
         boundary = self.boundary.encode("ascii")
         self._mailto_tail = b">, <" + self.mailto.encode("ascii") + b">\r\n"
@@ -84,7 +83,7 @@ class MessageFactory:
 
     def message_id(self, subscriber_id: int) -> str:
         """Unique per (issue, subscriber), the same on every retry, unguessable."""
-        tag = hmac.digest(self._key, str(subscriber_id).encode(), "sha256").hex()[:16]
+        tag = self._mac.digest(str(subscriber_id).encode()).hex()[:16]
         return f"<issue{self.issue.number}.{subscriber_id}.{tag}@{self.domain}>"
 
     def unsubscribe_url(self, subscriber: Subscriber) -> str:

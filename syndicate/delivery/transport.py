@@ -64,8 +64,10 @@ class FileTransport:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
             try:
-                with open(fd, "wb", closefd=True) as fh:
-                    fh.write(message.data)
+                try:
+                    _write_all(fd, message.data)
+                finally:
+                    os.close(fd)
                 os.replace(tmp, target)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -77,6 +79,13 @@ class FileTransport:
 
     def close(self) -> None:
         pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``data`` written to ``fd`` in full (one call, almost always: a file object would cost more)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 class SmtpTransport:
