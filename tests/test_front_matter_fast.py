@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from syndicate.content import markdown
 from syndicate.content.chars import clean_text, normalize_bytes
-from syndicate.content.frontmatter import load_simple
+from syndicate.content.frontmatter import _UNSURE_CHARS, load_simple
 from syndicate.errors import ContentError
 
 DATA = Path(__file__).parent / "data"
@@ -215,3 +216,11 @@ def test_fast_path_reads_json_quoted_strings_and_lists(meta: dict[str, str], tag
     block = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in meta.items())
     block += "tags_list: [" + ", ".join(json.dumps(t, ensure_ascii=False) for t in tags) + "]\n"
     assert same(check(block), {**meta, "tags_list": tags})
+
+
+def test_the_characters_left_to_pyyaml_are_those_outside_what_it_reads_as_printable_text() -> None:
+    # The class names what is left out; checked against the complement of what is allowed (the
+    # printable set of PyYAML's reader, less tabs, CR, NEL and the line and paragraph separators).
+    allowed = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    differ = [hex(c) for c in range(0x110000) if bool(_UNSURE_CHARS.match(chr(c))) == bool(allowed.match(chr(c)))]
+    assert differ == []

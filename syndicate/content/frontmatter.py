@@ -15,8 +15,10 @@ from typing import Any
 
 _KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
 _ITEM_LINE = re.compile(r"( *)- +(.*)")
-#: What PyYAML refuses or reads as a line break or a byte-order mark; and tabs, to stay simple.
-_UNSURE_CHARS = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+#: What PyYAML refuses or reads as a line break or a byte-order mark; and tabs, to stay simple: the
+#: controls but the line feed, C1, the line and paragraph separators, surrogates, the BOM, U+FFFE
+#: and U+FFFF. Named, not as the complement of what is allowed: that class takes 7 ms to compile.
+_UNSURE_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 #: A plain scalar starting with one of these is left to PyYAML (but ``-`` then a letter or digit).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _FLOW_PLAIN = re.compile(r"[^,\[\]{}#:'\"]*")

@@ -18,9 +18,10 @@ class ArticleRecords(Database):
         """Record (path, id, digest, first_seen) for every article read; returns how many are new.
 
         ``first_seen`` (None: ``now``) is set once, the first time a path is seen, and never moved.
-        Only new and changed rows are written one by one; the others get their ``last_seen`` in
-        one statement (10,000 unchanged articles: 15 ms instead of 60). ``known``: what
-        :meth:`articles` gave at the start of this transaction's build (read again without it).
+        Only new and changed rows are written, with this build as their ``last_seen`` (the last
+        build that changed the row): an unchanged row is not touched, so a build that changed
+        one article of 10,000 writes one row. ``known``: what :meth:`articles` gave at the start
+        of this transaction's build (read again without it).
         """
         stamp = now.isoformat()
         current = ({path: (row["id"], row["digest"]) for path, row in known.items()} if known is not None else
@@ -32,8 +33,6 @@ class ArticleRecords(Database):
             "INSERT INTO article(path, id, digest, first_seen, last_seen) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET id = excluded.id, digest = excluded.digest, "
             "last_seen = excluded.last_seen", changed)
-        self.db.execute(f"UPDATE article SET last_seen = ? WHERE path IN (SELECT value FROM {self.dialect.json_values})",
-                        (stamp, json.dumps([path for path, *_ in rows])))
         return sum(1 for path, *_ in rows if path not in current)
 
     def articles(self) -> dict[str, dict[str, str]]:
