@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-
-import hmac
 
 import pytest
 from hypothesis import given
