@@ -32,18 +32,20 @@ from .model import Article, Author, SiteContext, SourceFile
 
 
 def parse_key(source: SourceFile, seen: str | None, site: SiteContext, display_root: str) -> str | None:
-    """What a parse of ``source`` depended on, as a hash (``seen``: when the file was first seen, as
-    recorded); None when it must not be kept. A hash: text that any database keeps (PostgreSQL's
-    TEXT holds no NUL), whatever the settings hold."""
+    """What a parse of ``source`` depended on (``seen``: when the file was first seen, as
+    recorded), as text that any database keeps (PostgreSQL's TEXT holds no NUL): the settings as
+    a hash, whatever they hold; the file's size, modification time and first sighting as they
+    are (a hash of each file's would cost more than the rest of the check). None when it must
+    not be kept. It is kept with the file's path, which it leaves out."""
     if seen is None or source.refused:
         return None
-    made = f"{_settings(site, display_root)}\0{source.rel}\0{source.mtime_ns}\0{source.size}\0{seen}"
-    return hashlib.sha256(made.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{_settings(site, display_root)} {source.mtime_ns} {source.size} {seen}"
 
 
 @lru_cache(maxsize=8)
 def _settings(site: SiteContext, display_root: str) -> str:
-    return f"{__version__}\0{site!r}\0{display_root}"
+    made = f"{__version__}\0{site!r}\0{display_root}"
+    return hashlib.sha256(made.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def article_key(article: Article) -> str:

@@ -1,0 +1,99 @@
+"""The CSS inliner loaded ahead on another core (newsletter.inline.loaded_ahead): the same pages
+as inlining here, the work done here whenever that process fails or is gone, nothing left
+running. Each case runs in a fresh interpreter: in this one, premailer is loaded already, and
+then nothing is started ahead."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PAGE = ("<html><head><style>p { color: #123456 } @media (max-width: 600px) { p { color: red !important } }"
+        "</style></head><body><p>Hello</p><a href='https://example.org/'>link</a></body></html>")
+
+
+def run(code: str) -> dict:
+    """Run ``code`` (which sets ``out``, a dict) in a fresh interpreter; its ``out``."""
+    prelude = ("import json, os, sys\nfrom syndicate.newsletter import inline\n"
+               f"PAGE = {PAGE!r}\nout = {{}}\n")
+    done = subprocess.run([sys.executable, "-c", prelude + code + "\nprint(json.dumps(out))"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def here() -> str:
+    """PAGE inlined in this process, without a process ahead."""
+    return run("out['page'] = inline.inline_css(PAGE)")["page"]
+
+
+def test_a_page_inlined_ahead_is_the_page_inlined_here_and_premailer_stays_out_of_this_process(here: str) -> None:
+    out = run("""
+with inline.loaded_ahead():
+    ahead = inline._ahead
+    out['first'] = inline.inline_css(PAGE)
+    out['second'] = inline.inline_css(PAGE)
+    out['used'] = ahead is not None and ahead.ready
+    out['pid'] = ahead.process.pid if ahead else None
+out['loaded_here'] = 'premailer' in sys.modules
+out['after'] = inline._ahead is None
+try:
+    os.kill(out['pid'], 0)
+    out['alive'] = True
+except (ProcessLookupError, TypeError):
+    out['alive'] = False
+""")
+    assert 'style="color:#123456"' in here and "!important" in here  # inlined, and the @media rule kept
+    assert out["first"] == out["second"] == here
+    assert out["used"] and not out["loaded_here"]
+    assert out["after"] and not out["alive"]
+
+
+def test_a_process_ahead_that_is_gone_leaves_the_work_to_this_one(here: str) -> None:
+    out = run("""
+import signal
+with inline.loaded_ahead():
+    os.kill(inline._ahead.process.pid, signal.SIGKILL)
+    inline._ahead.process.join()
+    out['page'] = inline.inline_css(PAGE)
+    out['again'] = inline.inline_css(PAGE)
+out['loaded_here'] = 'premailer' in sys.modules
+""")
+    assert out["page"] == out["again"] == here
+    assert out["loaded_here"]
+
+
+def test_what_premailer_raises_ahead_is_raised_here() -> None:
+    out = run("""
+with inline.loaded_ahead():
+    try:
+        inline.inline_css(b"not text")
+    except Exception as err:
+        out['raised'] = type(err).__name__
+    out['ok'] = inline.inline_css(PAGE) != PAGE
+""")
+    try:
+        import premailer
+
+        premailer.Premailer(b"not text").transform()
+    except Exception as err:  # noqa: BLE001 - what premailer raises in this process
+        expected = type(err).__name__
+    assert out["raised"] == expected
+    assert out["ok"]
+
+
+def test_nothing_is_started_with_one_core_or_with_premailer_loaded() -> None:
+    out = run("""
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+with inline.loaded_ahead():
+    out['one_core'] = inline._ahead is None
+os.sched_setaffinity(0, set(range(os.cpu_count())))
+import premailer
+with inline.loaded_ahead():
+    out['loaded'] = inline._ahead is None
+""")
+    assert out == {"one_core": True, "loaded": True}
