@@ -1,11 +1,8 @@
 """Articles → the bytes of RSS 2.0, Atom 1.0 and JSON Feed 1.1 files. Pure: no clock, no I/O.
 
-RSS and Atom are written with feedgen, around the traps of its 1.0 defaults: its
-build dates default to now() (we set them from the articles, so that the same
-content gives the same bytes), entries are prepended unless ``order='append'``,
-the RSS channel ``<link>`` is the last link added (so the home page goes last),
-and an entry enclosure breaks Atom (so the Atom image link is added by our own
-small extension). JSON Feed is written from the same data with the json module.
+RSS and Atom are written with feedgen (``xml``, loaded when a file or an entry is made:
+a build that makes none loads neither it nor lxml). JSON Feed is written from the same
+data with the json module.
 """
 
 from __future__ import annotations
@@ -15,13 +12,8 @@ import json
 import mimetypes
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
-from html import escape as html_escape
 from typing import Protocol
 from urllib.parse import quote
-
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
-from feedgen.feed import FeedGenerator
-from feedgen.util import xml_elem
 
 from .. import __version__
 from .._parallel import map_batches
@@ -97,12 +89,16 @@ ENTRY_BATCH = 500
 
 
 def _rss_file(spec: FeedSpec, site: SiteConfig, url: str, source: EntrySource) -> Iterator[bytes]:
-    head = _hex_refs(_rss_generator(spec, site, url, {}, {}, entries=False).rss_str(pretty=True))
+    from .xml import rss_generator
+
+    head = _hex_refs(rss_generator(spec, site, url, {}, {}, entries=False).rss_str(pretty=True))
     return _spliced(head, b"  </channel>", spec, source, 0)
 
 
 def _atom_file(spec: FeedSpec, site: SiteConfig, url: str, source: EntrySource) -> Iterator[bytes]:
-    head = _atom_generator(spec, site, url, {}, {}, entries=False).atom_str(pretty=True)
+    from .xml import atom_generator
+
+    head = atom_generator(spec, site, url, {}, {}, entries=False).atom_str(pretty=True)
     return _spliced(head, b"</feed>", spec, source, 1)
 
 
@@ -183,13 +179,15 @@ def make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list
     """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once: a
     feedgen feed of the batch, cut at its item tags. The tags are found in serialized XML where
     ``<`` in text is always escaped, so the cut cannot be fooled by content."""
+    from .xml import atom_generator, rss_generator
+
     html = {a.id: render_html(a) for a in batch} if full else {}
     summary = {a.id: summarize(a, html.get(a.id)) for a in batch}
     spec = FeedSpec("batch", "batch", "batch", tuple(batch))
-    xml_html = {i: _replacement_as_reference(h) for i, h in html.items()}
-    rss = _cut(_hex_refs(_rss_generator(spec, site, "", xml_html, summary).rss_str(pretty=True)),
+    xml_html = {i: replacement_as_reference(h) for i, h in html.items()}
+    rss = _cut(_hex_refs(rss_generator(spec, site, "", xml_html, summary).rss_str(pretty=True)),
                b"<item>", b"</item>")
-    atom = _cut(_atom_generator(spec, site, "", xml_html, summary).atom_str(pretty=True), b"<entry>", b"</entry>")
+    atom = _cut(atom_generator(spec, site, "", xml_html, summary).atom_str(pretty=True), b"<entry>", b"</entry>")
     return [
         (a.id, rss[i], atom[i], _json_item(a, site, html.get(a.id), summary[a.id]).encode("utf-8"))
         for i, a in enumerate(batch)
@@ -207,7 +205,7 @@ def _cut(xml: bytes, start: bytes, end: bytes) -> list[bytes]:
     return out
 
 
-def _replacement_as_reference(html: str) -> str:
+def replacement_as_reference(html: str) -> str:
     """HTML for the XML feeds with U+FFFD that an article means (quoting the replacement
     character) as the reference ``&#xFFFD;``: the same character to every reader, and no sign
     of a decoding error to a validator (the W3C one warns BadCharacters on a bare one)."""
@@ -220,100 +218,16 @@ def _hex_refs(xml: bytes) -> bytes:
     return xml.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;")
 
 
-def _updated(spec: FeedSpec) -> datetime:
+def feed_updated(spec: FeedSpec) -> datetime:
     return max((a.updated for a in spec.articles), default=NO_ENTRY_DATE)
 
 
-def _authors(article: Article, site: SiteConfig) -> tuple[Author, ...]:
+def entry_authors(article: Article, site: SiteConfig) -> tuple[Author, ...]:
     return article.authors or (Author(site.author_name or site.title, site.author_email),)
 
 
-def _image_type(url: str) -> str:
+def image_type(url: str) -> str:
     return mimetypes.guess_type(url.split("?", 1)[0])[0] or "image/jpeg"
-
-
-def _generator(spec: FeedSpec, site: SiteConfig, self_url: str, media_type: str) -> FeedGenerator:
-    self_url = self_url or site.home_url  # a batch of entries (see _Entries) has no URL of its own
-    fg = FeedGenerator()
-    fg.id(self_url)
-    fg.title(spec.title)
-    fg.description(spec.description)
-    fg.language(site.language)
-    fg.generator(GENERATOR)
-    fg.docs("https://www.rssboard.org/rss-specification")
-    updated = _updated(spec)
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
-    fg.pubDate(max((a.date for a in spec.articles), default=NO_ENTRY_DATE))
-    # Self first: RSS's channel <link> is the last link added, and must be the home page.
-    fg.link(href=self_url, rel="self", type=media_type)
-    fg.link(href=site.home_url, rel="alternate", type="text/html")
-    return fg
-
-
-def _rss_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
-                   summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
-    fg = _generator(spec, site, self_url, MEDIA_TYPES["rss.xml"])
-    fg.load_extension("dc", atom=False, rss=True)
-    for article in spec.articles if entries else ():
-        fe = fg.add_entry(order="append")
-        fe.id(article.id)
-        if article.id == article.url:  # a URL id (``[feeds] id = "url"``) is the permalink
-            fe.guid(article.id, permalink=True)
-        fe.title(article.title)
-        fe.link(href=article.url)
-        # <description> is HTML to every reader; the summary is plain text, so escape it.
-        fe.description(_replacement_as_reference(html_escape(summary[article.id], quote=False)))
-        if article.id in html:
-            fe.content(html[article.id])
-        fe.published(article.date)
-        for tag in article.tags:
-            fe.category(term=tag)
-        # RSS <author> must be an e-mail address; names go in dc:creator.
-        fe.dc.dc_creator([a.name for a in _authors(article, site)])
-        if article.image:
-            fe.enclosure(article.image, "0", _image_type(article.image))
-    return fg
-
-
-class _AtomImage(BaseExtension):
-    """Feed half of the extension that writes an entry's image as an Atom enclosure link."""
-
-
-class _AtomImageEntry(BaseEntryExtension):
-    """Adds ``<link rel="enclosure">`` itself: feedgen's own entry links lose their rel."""
-
-    def __init__(self) -> None:
-        self.url: str | None = None
-
-    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
-        if self.url:
-            xml_elem("link", entry, rel="enclosure", href=self.url, type=_image_type(self.url))
-        return entry
-
-
-def _atom_generator(spec: FeedSpec, site: SiteConfig, self_url: str, html: dict[str, str],
-                    summary: dict[str, str], *, entries: bool = True) -> FeedGenerator:
-    fg = _generator(spec, site, self_url, MEDIA_TYPES["atom.xml"])
-    fg.author({"name": site.author_name or site.title, **({"email": site.author_email} if site.author_email else {})})
-    fg.register_extension("image", _AtomImage, _AtomImageEntry, atom=True, rss=False)
-    for article in spec.articles if entries else ():
-        fe = fg.add_entry(order="append")
-        fe.id(article.id)
-        fe.title(article.title)
-        fe.link(href=article.url)
-        fe.published(article.date)
-        fe.updated(article.updated)
-        fe.summary(summary[article.id])
-        if article.id in html:
-            fe.content(html[article.id], type="html")
-        for tag in article.tags:
-            fe.category(term=tag)
-        for author in _authors(article, site):
-            fe.author({k: v for k, v in (("name", author.name), ("email", author.email),
-                                         ("uri", author.url)) if v})
-        fe.image.url = article.image
-    return fg
 
 
 def _json_item(article: Article, site: SiteConfig, html: str | None, summary: str) -> str:
@@ -327,7 +241,7 @@ def _json_item(article: Article, site: SiteConfig, html: str | None, summary: st
         item["image"] = article.image
     item["date_published"] = article.date.isoformat()
     item["date_modified"] = article.updated.isoformat()
-    item["authors"] = [_json_author(a) for a in _authors(article, site)]
+    item["authors"] = [_json_author(a) for a in entry_authors(article, site)]
     if article.tags:
         item["tags"] = list(article.tags)
     return json.dumps(item, ensure_ascii=False)
