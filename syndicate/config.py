@@ -20,7 +20,6 @@ import tomllib
 import zoneinfo
 from datetime import datetime, timedelta
 from dataclasses import dataclass, field
-from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -262,6 +261,8 @@ class Config:
     @property
     def sender(self) -> str:
         """The From header's value, its display name quoted where it needs to be."""
+        from email.utils import formataddr  # here: email.utils loads socket, random and more at every start
+
         return formataddr(self.sender_parts)
 
     @property
