@@ -18,7 +18,7 @@ from syndicate.cli import main
 from syndicate.config import load_config
 from syndicate.content.load import read_content
 from syndicate.content.cache import article_key
-from syndicate.feeds.pages import build_pages, page_path, plan_pages
+from syndicate.feeds.pages import build_pages, listing_keys, page_path, plan_pages
 from syndicate.web.app import base_url_warning
 
 from .conftest import write
@@ -122,6 +122,36 @@ def test_only_the_pages_that_changed_are_made_again(runner: CliRunner, site: Pat
     page = site / "output" / "2026/03/features/index.html"
     whole = page.read_bytes()
     page.unlink()  # a page lost by hand is written again, though nothing else changed
+    assert "(1 file changed)" in build(runner)
+    assert page.read_bytes() == whole
+
+
+def test_a_listing_page_is_made_again_only_when_what_it_lists_changed(runner: CliRunner, site: Path) -> None:
+    config = load_config(site / "syndicate.toml")
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+    def listings() -> tuple[dict, dict[str, str]]:
+        pages, _ = plan_pages(read_content(config, now=now).articles, config)
+        return pages, listing_keys(pages, {a.id: article_key(a) for a in pages.values()})
+
+    pages, before = listings()
+    assert set(before) == {"index.html", "tags/index.html", *(f"tags/{slug}/index.html" for slug in (
+        "c-plus-plus", "cafe", "escaping", "local", "markdown", "news", "security"))}
+    story = site / "content" / "2026-02-01-unsafe.md"  # tagged "security" alone
+    story.write_text(story.read_text(encoding="utf-8").replace("title:", "title: Retitled", 1), encoding="utf-8")
+    pages, after = listings()
+    changed = {rel for rel in before if after.get(rel) != before[rel]}
+    assert changed == {"tags/security/index.html", "index.html"}  # its tag's page and the home page; not the
+    # page of tags (the names and counts are the same), nor the pages of the tags it is not in
+
+    files = build_pages(pages, config, unchanged=set(pages) | (set(after) - changed))
+    assert set(files) == changed
+    assert b"Retitled" in files["tags/security/index.html"]
+
+    build(runner)
+    page = site / "output" / "tags" / "news" / "index.html"
+    whole = page.read_bytes()
+    page.unlink()  # a tag page lost by hand is written again, though nothing it lists changed
     assert "(1 file changed)" in build(runner)
     assert page.read_bytes() == whole
 

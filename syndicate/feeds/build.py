@@ -132,12 +132,14 @@ def _no_collector() -> Iterator[None]:
 def _as_left(config: Config, outputs: dict[str, int]) -> Callable[[str], int | None]:
     """``as_left(rel)``: the size the last build recorded for ``rel``, if the file on disk still
     has it (a plain stat, no realpath: nothing is written here; 10,000 files in 30 ms), else None."""
+    root = str(config.output_dir)  # once: a property that makes a Path, asked for 10,000 pages
+
     def as_left(rel: str) -> int | None:
         size = outputs.get(rel)
         if size is None:
             return None
         try:
-            return size if os.stat(os.path.join(config.output_dir, rel)).st_size == size else None
+            return size if os.stat(os.path.join(root, rel)).st_size == size else None
         except OSError:
             return None
     return as_left

@@ -25,7 +25,7 @@ from ..state import Store, has_state, open_store
 from ..templating import template_env, templates_state
 from .build import BuildReport, _as_left
 from .formats import FORMATS, build_feeds, entry_key, make_entries
-from .pages import HOME_ARTICLES, build_pages, plan_pages
+from .pages import HOME_ARTICLES, build_pages, listing_keys, plan_pages
 from .plan import FeedSpec, plan_feeds
 
 
@@ -148,12 +148,18 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     """
     planned, problems = plan_pages(articles, config)
     made = {a.id: [article_key(a), rel] for rel, a in planned.items()}
+    listings = listing_keys(planned, {i: key for i, (key, _) in made.items()})
     last = store.get("pages") or {}
-    known = last.get("articles", {}) if last.get("key") == _pages_key(config) else {}
+    same = last.get("key") == _pages_key(config)
+    known = last.get("articles", {}) if same else {}
+    listed = last.get("listings", {}) if same else {}
     kept = {rel: size for i, (key, rel) in made.items()
             if known.get(i) == [key, rel] and (size := as_left(rel)) is not None}
-    # The bodies of the pages made again, and of the home page's articles (it shows their summaries).
-    need = bodiless([a for rel, a in planned.items() if rel not in kept] + list(planned.values())[:HOME_ARTICLES])
+    kept.update({rel: size for rel, key in listings.items()
+                 if listed.get(rel) == key and (size := as_left(rel)) is not None})
+    # The bodies of the pages made again, and of the home page's articles if it is (it shows their summaries).
+    need = bodiless([a for rel, a in planned.items() if rel not in kept]
+                    + (list(planned.values())[:HOME_ARTICLES] if "index.html" not in kept else []))
     if need:
         read = bodies(need)
         planned = {rel: replace(a, source=read[a.path]) if a.path in read else a for rel, a in planned.items()}
@@ -166,7 +172,7 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     writer.keep(kept)
     for rel, data in files.items():
         writer.write(rel, data)
-    store.set("pages", {"key": _pages_key(config), "articles": made})
+    store.set("pages", {"key": _pages_key(config), "articles": made, "listings": listings})
     return len(files) + len(kept), problems
 
 
