@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,43 +33,59 @@ _LOG.addHandler(logging.NullHandler())
 
 _LOG.propagate = False
 
-READY_WITHIN = 5.0  # seconds the process loading premailer ahead may take before it is given up on
+READY_WITHIN = 1.0  # seconds the process loading premailer ahead may still take when its first page is ready
+GONE_WITHIN = 1.0  # seconds it may take to end once its pipe is closed and it is asked to, before it is killed
 
 
 class _Ahead:
-    """A forked process that loads premailer, then inlines the pages sent to it."""
+    """A forked process that loads premailer, then inlines the pages sent to it, one at a time."""
 
     def __init__(self) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
         self.conn, theirs = ctx.Pipe()
-        self.process = ctx.Process(target=_serve, args=(theirs, os.getpid()), daemon=True,
+        self.lock = threading.Lock()
+        self.state = "loading"  # then "ready", or "gone" (given up on: never waited for again)
+        self.process = ctx.Process(target=_serve, args=(theirs, self.conn, os.getpid()), daemon=True,
                                    name="syndicate-inline")
-        self.process.start()
+        # Ctrl-C held back until the process has set its own handling: a Ctrl-C that came in
+        # between would print its traceback (here, it is delivered once unblocked).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.process.start()
+        except BaseException:
+            self.conn.close()
+            theirs.close()
+            raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         theirs.close()
-        self.ready = False
 
     def inline(self, html: str) -> str | None:
-        """``html`` inlined; None if the process was not ready in time, failed or is gone (the
-        caller then does the work itself, and so raises whatever premailer raises)."""
-        try:
-            if not self.ready:
-                self.ready = self.conn.poll(READY_WITHIN) and self.conn.recv() == "ready"
-            if self.ready:
-                self.conn.send(html)
-                ok, inlined = self.conn.recv()
-                if ok:
-                    return inlined
-        except (OSError, EOFError, ValueError):
-            pass
-        self.ready = False
-        return None
+        """``html`` inlined; None if the process was not ready in time, is gone, or failed on
+        this page (the caller then does the work itself, and so raises whatever premailer
+        raises)."""
+        with self.lock:
+            try:
+                if self.state == "loading":
+                    ready = self.conn.poll(READY_WITHIN) and self.conn.recv() == "ready"
+                    self.state = "ready" if ready else "gone"
+                if self.state == "ready":
+                    self.conn.send(html)
+                    ok, inlined = self.conn.recv()
+                    return inlined if ok else None
+            except (OSError, EOFError, ValueError):
+                self.state = "gone"
+            return None
 
     def close(self) -> None:
-        self.conn.close()  # it ends when it reads the end of the pipe, or at once
+        self.conn.close()  # it ends when it reads the end of the pipe; and it is told to, in case it is loading
         self.process.terminate()
-        self.process.join()
+        self.process.join(GONE_WITHIN)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 _ahead: _Ahead | None = None
@@ -75,7 +93,8 @@ _ahead: _Ahead | None = None
 
 def inline_css(html: str) -> str:
     """``html`` with its ``<style>`` rules copied into ``style`` attributes; @media rules kept."""
-    if _ahead is not None and (inlined := _ahead.inline(html)) is not None:
+    ahead = _ahead
+    if ahead is not None and (inlined := ahead.inline(html)) is not None:
         return inlined
     return _inline(html)
 
@@ -102,13 +121,20 @@ def _inline(html: str) -> str:
 @contextmanager
 def loaded_ahead() -> Iterator[None]:
     """While in this block, premailer is loaded in a forked process on another core, which
-    :func:`inline_css` hands its pages to. With one core, without fork, or with premailer
-    loaded here already, nothing is started."""
+    :func:`inline_css` hands its pages to. Only on Linux (forking without exec is not safe on
+    macOS), with two cores or more, from a process with no other thread (a fork copies the
+    locks other threads hold), and with premailer not loaded here already; if the process
+    cannot be started, nothing is."""
     global _ahead
-    if _ahead is not None or "premailer" in sys.modules or not hasattr(os, "fork") or _cores() < 2:
+    if (_ahead is not None or "premailer" in sys.modules or not sys.platform.startswith("linux")
+            or _cores() < 2 or threading.active_count() > 1):
         yield
         return
-    _ahead = _Ahead()
+    try:
+        _ahead = _Ahead()
+    except OSError:  # no process to spare (a limit on processes, on memory, on open files): do without
+        yield
+        return
     try:
         yield
     finally:
@@ -116,14 +142,16 @@ def loaded_ahead() -> Iterator[None]:
         ahead.close()
 
 
-def _serve(conn: Any, parent: int) -> None:
+def _serve(conn: Any, theirs: Any, parent: int) -> None:
     """In the process started ahead: load premailer, say so, and inline each page sent until the
-    pipe closes. Ctrl-C is the parent's to handle; any failure here, the parent's to redo."""
-    import signal
-
+    pipe closes. Ctrl-C is the parent's to handle, SIGTERM ends it whatever the parent's handler
+    for it (the scheduler's only sets a flag); any failure here, the parent's to redo."""
     from .._parallel import _die_with_parent
 
+    theirs.close()  # the parent's end, copied by the fork: with it open here, the pipe would never close
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent)
     try:
         import premailer  # noqa: F401 - what this process is for
