@@ -37,7 +37,8 @@ def here() -> str:
 
 def test_a_page_inlined_ahead_is_the_page_inlined_here_and_premailer_stays_out_of_this_process(here: str) -> None:
     out = run("""
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     ahead = inline._ahead
     out['first'] = inline.inline_css(PAGE)
     out['second'] = inline.inline_css(PAGE)
@@ -60,7 +61,8 @@ except (ProcessLookupError, TypeError):
 def test_a_process_ahead_that_is_gone_leaves_the_work_to_this_one(here: str) -> None:
     out = run("""
 import signal
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     os.kill(inline._ahead.process.pid, signal.SIGKILL)
     inline._ahead.process.join()
     out['page'] = inline.inline_css(PAGE)
@@ -73,7 +75,8 @@ out['loaded_here'] = 'premailer' in sys.modules
 
 def test_what_premailer_raises_ahead_is_raised_here_and_the_next_page_still_goes_ahead(here: str) -> None:
     out = run("""
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     try:
         inline.inline_css(b"not text")
     except Exception as err:
@@ -97,7 +100,8 @@ def test_a_handler_that_ignores_sigterm_does_not_keep_the_process_alive(here: st
     out = run("""
 import signal
 signal.signal(signal.SIGTERM, lambda *_: None)
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['page'] = inline.inline_css(PAGE)
     process = inline._ahead.process
 out['alive'] = process.is_alive()
@@ -114,7 +118,8 @@ def stuck(*args):
     time.sleep(60)
 
 inline._serve = stuck
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['page'] = inline.inline_css(PAGE)
     out['state'] = inline._ahead.state
     process = inline._ahead.process
@@ -129,7 +134,8 @@ def no_fork():
     raise BlockingIOError(11, "Resource temporarily unavailable")
 
 os.fork = no_fork
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['started'] = inline._ahead is not None
     out['page'] = inline.inline_css(PAGE)
 """)
@@ -139,19 +145,61 @@ with inline.loaded_ahead():
 def test_nothing_is_started_with_one_core_another_thread_or_premailer_loaded() -> None:
     out = run("""
 os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['one_core'] = inline._ahead is None
 os.sched_setaffinity(0, set(range(os.cpu_count())))
 import threading
 waiting = threading.Event()
 other = threading.Thread(target=waiting.wait)
 other.start()
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['thread'] = inline._ahead is None
 waiting.set()
 other.join()
 import premailer
-with inline.loaded_ahead():
+with inline.loaded_ahead() as start:
+    start()
     out['loaded'] = inline._ahead is None
 """)
     assert out == {"one_core": True, "thread": True, "loaded": True}
+
+
+def test_a_build_starts_it_when_it_makes_feed_entries_again_and_not_otherwise(site) -> None:
+    toml = site / "syndicate.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("limit = 20\n", "limit = 1\ntag_feeds = false\n", 1),
+                    encoding="utf-8")
+    assert "limit = 1\n" in toml.read_text(encoding="utf-8")  # the main feed alone, of the newest article
+
+    def build(change: str | None = None) -> dict:
+        """A build in a fresh interpreter after ``change`` (an article file given one more line):
+        whether it started the process, and whether it loaded premailer itself."""
+        return run(f"""
+from pathlib import Path
+from click.testing import CliRunner
+from syndicate.cli import main
+
+os.chdir({str(site)!r})
+if {change!r}:
+    path = Path("content") / {change!r}
+    path.write_bytes(path.read_bytes() + b"\\n\\nOne more line.\\n")
+started = []
+real = inline._Ahead.__init__
+
+def counted(self):
+    started.append(1)
+    real(self)
+
+inline._Ahead.__init__ = counted
+result = CliRunner().invoke(main, ["build", "--quiet", "--now", "2026-11-28T12:00:00Z"])
+assert result.exit_code in (0, 1), result.output
+out['started'] = len(started)
+out['loaded_here'] = 'premailer' in sys.modules
+""")
+
+    assert build() == {"started": 1, "loaded_here": False}  # cold: every entry made
+    # In no feed, but in the preview (no issue made yet): made again here, without the process.
+    assert build("2026-01-05-escaping.md") == {"started": 0, "loaded_here": True}
+    assert build("2026-04-01-news-story.txt") == {"started": 1, "loaded_here": False}  # the main feed's
+    assert build() == {"started": 0, "loaded_here": False}  # nothing changed: nothing made, nothing loaded

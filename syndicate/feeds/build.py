@@ -94,16 +94,16 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
             _count_fetches(report, fetched)
             return report
 
-        # Something changed: load the reading, rendering and writing (most of the modules of a build),
-        # and, on another core, the CSS inliner that a preview made again needs.
+        # Something changed: load the reading, rendering and writing (most of the modules of a build);
+        # and, on another core, the CSS inliner a preview made again needs, once entries are.
         from ..newsletter.inline import loaded_ahead
 
-        with loaded_ahead():
+        with loaded_ahead() as load_inliner:
             from .make import rebuild
 
             report = rebuild(config, store, now=now, strict=strict, allow_empty=allow_empty, files=files,
                              fingerprint=fingerprint, last=last, fetched=fetched, sources=sources,
-                             on_progress=on_progress)
+                             on_progress=on_progress, on_new_entries=load_inliner)
         _count_fetches(report, fetched)
         return report
 

@@ -72,9 +72,11 @@ def _with_sources(result: LoadResult, sources: SourceContent | None) -> tuple[li
 
 def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_empty: bool,
             files: list[SourceFile], fingerprint: str, last: dict | None, fetched: FetchReport | None,
-            sources: SourceContent | None, on_progress: ProgressCallback | None) -> BuildReport:
+            sources: SourceContent | None, on_progress: ProgressCallback | None,
+            on_new_entries: Callable[[], None] = lambda: None) -> BuildReport:
     """The build of :func:`~syndicate.feeds.build.build_site` once it found something changed (``files``:
-    the scan; ``last``: the last build's record; ``fetched``, ``sources``: what [[sources]] gave)."""
+    the scan; ``last``: the last build's record; ``fetched``, ``sources``: what [[sources]] gave;
+    ``on_new_entries()``: called before feed entries are made again, when they are)."""
     known = store.articles()
     result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
                           known=known, cached=store.parses(),
@@ -104,7 +106,7 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
         specs = []
     carried = {a.id: a for spec in specs for a in spec.articles}
     by_rel = {f.rel: f for f in files}
-    entry_keys = _make_entries(carried, config, store, by_rel, on_progress)
+    entry_keys = _make_entries(carried, config, store, by_rel, on_progress, on_new_entries)
     as_left = _as_left(config, previous)
     made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress)
     feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
@@ -215,7 +217,7 @@ PARALLEL_ENTRIES = 300  # fewer than this are rendered in this process
 
 
 def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_rel: dict[str, SourceFile],
-                  on_progress: ProgressCallback | None) -> dict[str, str]:
+                  on_progress: ProgressCallback | None, on_new: Callable[[], None]) -> dict[str, str]:
     """Make the feed entries of the ``carried`` articles (by id) that have none kept, or whose
     kept ones were made from another article or other settings (:func:`entry_key`), and keep
     them, a batch at a time: the feeds are then made from the kept entries, so that even feeds
@@ -223,6 +225,8 @@ def _make_entries(carried: dict[str, Article], config: Config, store: Store, by_
     keys = {i: entry_key(a, config) for i, a in carried.items()}
     kept = store.entry_keys()
     todo = [(a, by_rel.get(a.path)) for i, a in carried.items() if kept.get(i) != keys[i]]
+    if todo:
+        on_new()
     done = 0
     # Rendering is some 0.5 ms an article: a few hundred (the 20-item feeds of a large site) are
     # worth a worker per core.
