@@ -9,7 +9,7 @@ user's terminal.
 premailer takes some 0.1 s to import (cssutils, requests) before its first page. A build
 that makes feed entries again, and so probably its preview, starts that in a process of its
 own on another core (:func:`loaded_ahead`) while it renders them and writes the feeds (a new
-article in a 10,000-article site: 0.66 s → 0.56 s); :func:`inline_css` then hands its page to
+article in a 10,000-article site: 0.62 s → 0.56 s); :func:`inline_css` then hands its page to
 that process, and does the work itself whenever the process is not there to take it.
 """
 
