@@ -19,11 +19,11 @@ from ..errors import Problem, TemplateError
 from ..newsletter.archive import archive_files
 from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
-from ..output import Writer, all_as_left
+from ..output import Writer, all_as_left, sizes_as_left
 from ..sources import FetchReport, SourceContent, source_content
 from ..state import Store, has_state, open_store
 from ..templating import template_env, templates_state
-from .build import BuildReport, _as_left
+from .build import BuildReport
 from .formats import FORMATS, build_feeds, entry_key, make_entries
 from .pages import HOME_ARTICLES, build_pages, listing_keys, plan_pages
 from .plan import FeedSpec, plan_feeds
@@ -107,7 +107,7 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
     carried = {a.id: a for spec in specs for a in spec.articles}
     by_rel = {f.rel: f for f in files}
     entry_keys = _make_entries(carried, config, store, by_rel, on_progress, on_new_entries)
-    as_left = _as_left(config, previous)
+    as_left = sizes_as_left(config.output_dir, previous)
     made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress)
     feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
     bodies = _body_reader(config, by_rel)
