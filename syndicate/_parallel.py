@@ -24,7 +24,7 @@ PARALLEL_MIN = 2000  # fewer items than this run in this process
 MAX_WORKERS = 4
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """In a worker: be killed when the parent dies, even by SIGKILL (which runs no clean-up), so
     that a killed build leaves no workers behind. Linux's PR_SET_PDEATHSIG; elsewhere, a thread
     that watches the parent."""
@@ -65,5 +65,5 @@ def map_batches(
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(fn, batches, *(repeat(a) for a in args))

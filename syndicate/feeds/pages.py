@@ -57,7 +57,7 @@ def page_path(url: str, home_url: str) -> str | None:
         return None
     rel = url[len(home_url):]
     if _PLAIN.fullmatch(rel):  # as quote() writes a path: the whole of it is the path (no urlsplit, 10,000 times)
-        rel = unquote(rel) if "%" in rel else rel
+        rel = unquote(rel)
     else:
         rel = unquote(urlsplit(rel).path)
     parts = rel.split("/")

@@ -125,38 +125,38 @@ def loaded_ahead() -> Iterator[Callable[[], None]]:
     a process with no other thread (a fork copies the locks other threads hold), and with
     premailer not loaded here already; if the process cannot be started, nothing is."""
     global _ahead
-    started: list[_Ahead] = []
+    ours: _Ahead | None = None  # the process this block started, if it did
 
     def start() -> None:
         global _ahead
+        nonlocal ours
         if (_ahead is not None or "premailer" in sys.modules or not sys.platform.startswith("linux")
                 or _cores() < 2 or threading.active_count() > 1):
             return
         try:
-            _ahead = _Ahead()
+            _ahead = ours = _Ahead()
         except OSError:  # no process to spare (a limit on processes, on memory, on open files): do without
             return
-        started.append(_ahead)
 
     try:
         yield start
     finally:
-        if started:
+        if ours is not None:
             _ahead = None
-            started[0].close()
+            ours.close()
 
 
 def _serve(conn: Any, theirs: Any, parent: int) -> None:
     """In the process started ahead: load premailer, say so, and inline each page sent until the
     pipe closes. Ctrl-C is the parent's to handle, SIGTERM ends it whatever the parent's handler
     for it (the scheduler's only sets a flag); any failure here, the parent's to redo."""
-    from .._parallel import _die_with_parent
+    from .._parallel import die_with_parent
 
     theirs.close()  # the parent's end, copied by the fork: with it open here, the pipe would never close
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _die_with_parent(parent)
+    die_with_parent(parent)
     try:
         import premailer  # noqa: F401 - what this process is for
 
