@@ -51,7 +51,7 @@ def kept_parses(site: Path) -> int:
 
 def without_cache(site: Path, tmp_path: Path) -> Path:
     """A copy of the site and its state, with everything kept to spare work forgotten (the parses,
-    the feed entries, the records of the feeds, pages, archive and preview written): every file is
+    the feed entries, the catalogue, the records of the feeds, pages, archive and preview written): every file is
     read again and everything made again. What stays is what a build cannot make again: when
     each file was first seen, the ids given, the issues."""
     copy = tmp_path / "uncached"
@@ -61,6 +61,7 @@ def without_cache(site: Path, tmp_path: Path) -> Path:
     with Store(load_config(copy / "syndicate.toml").state_path) as store:
         store.db.execute("DELETE FROM parsed")
         store.db.execute("DELETE FROM entry")
+        store.db.execute("DELETE FROM catalogue")
         store.db.execute("DELETE FROM meta WHERE key IN ('feeds', 'pages', 'archive', 'preview', 'build')")
         store.db.commit()
     return copy
@@ -132,9 +133,19 @@ CHANGES: dict[str, Callable[[Path], None]] = {
 }
 
 
+def no_pages(site: Path) -> None:
+    """The site without article pages: its builds after a few files changed read only those
+    (from the catalogue the last build left), not even the kept parses of the others."""
+    toml = site / "syndicate.toml"
+    toml.write_text(toml.read_text().replace('language = "en"\n', 'language = "en"\npages = false\n'))
+
+
+@pytest.mark.parametrize("pages", [True, False], ids=["pages", "no pages"])
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_a_build_after_a_change_writes_what_a_build_reading_every_file_writes(
-        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str, pages: bool) -> None:
+    if not pages:
+        no_pages(site)
     undated(site) if change != "undated file" else None
     build(site, monkeypatch)
     second_build(site, monkeypatch)

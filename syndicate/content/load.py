@@ -94,6 +94,7 @@ def load_articles(
             # known file renamed (its parse depends on when the old path was first seen) or one
             # whose parse says that it is seen for the first time.
             key = keys[source.rel] or (None if once else parse_key(source, stamp, site, display_root))
+            result.fleeting += once
             if key is not None:
                 result.parses[source.rel] = (key, head)
         done += len(batch)
@@ -165,6 +166,8 @@ def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict
            by_url: dict[str, str], display_root: str, now: datetime) -> None:
     """Sort a parsed article into published, draft or scheduled, unless its id or URL is taken."""
     shown = f"{display_root}/{source.rel}"
+    if article.id in by_id or article.url in by_url:
+        result.left_out.append(source.rel)
     if article.id in by_id:
         result.problems.append(Problem(
             shown, f"has the id {article.id!r}, already used by {display_root}/{by_id[article.id]}. "

@@ -89,6 +89,8 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     # rel → (key, head): the parses made in this load that may be kept (``content.cache``)
     parses: dict[str, tuple[str, str]] = field(default_factory=dict)
+    left_out: list[str] = field(default_factory=list)  # the files of articles whose id or URL another has
+    fleeting: int = 0  # files whose parse holds for this build only (a known one moved, an undated one new)
 
     @property
     def seen(self) -> list[Article]:

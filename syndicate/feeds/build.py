@@ -82,8 +82,8 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         fetched = fetch_sources(config, store, now=now) if config.sources else None
         sources = source_content(config, store) if config.sources else None
         files = scan_content(config.content_dir) if config.content_dir.is_dir() else []
-        fingerprint = _fingerprint(config, files, (strict, allow_empty), store.issue_numbers(),
-                                   sources.key if sources else "")
+        issues = store.issue_numbers()
+        fingerprint = _fingerprint(config, files, (strict, allow_empty), issues, sources.key if sources else "")
         last = store.get("build")
         if last and _still_current(last, fingerprint, now, store, config):
             report = BuildReport(**last["report"])
@@ -100,8 +100,9 @@ def build_site(config: Config, *, now: datetime, strict: bool = False, allow_emp
         with loaded_ahead() as load_inliner:
             from .make import rebuild
 
+            context = _fingerprint(config, [], (strict, allow_empty), issues, sources.key if sources else "")
             report = rebuild(config, store, now=now, strict=strict, allow_empty=allow_empty, files=files,
-                             fingerprint=fingerprint, last=last, fetched=fetched, sources=sources,
+                             fingerprint=fingerprint, context=context, last=last, fetched=fetched, sources=sources,
                              on_progress=on_progress, on_new_entries=load_inliner)
         _count_fetches(report, fetched)
         return report

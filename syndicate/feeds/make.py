@@ -5,7 +5,7 @@ and ``syndicate check``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from ..output import Writer, all_as_left, sizes_as_left
 from ..sources import FetchReport, SourceContent, source_content
 from ..state import Store, has_state, open_store
 from ..templating import template_env, templates_state
+from . import catalogue
 from .build import BuildReport
 from .formats import FORMATS, build_feeds, entry_key, make_entries
 from .pages import HOME_ARTICLES, build_pages, listing_keys, plan_pages
@@ -71,12 +72,23 @@ def _with_sources(result: LoadResult, sources: SourceContent | None) -> tuple[li
 
 
 def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_empty: bool,
-            files: list[SourceFile], fingerprint: str, last: dict | None, fetched: FetchReport | None,
+            files: list[SourceFile], fingerprint: str, context: str, last: dict | None, fetched: FetchReport | None,
             sources: SourceContent | None, on_progress: ProgressCallback | None,
             on_new_entries: Callable[[], None] = lambda: None) -> BuildReport:
     """The build of :func:`~syndicate.feeds.build.build_site` once it found something changed (``files``:
-    the scan; ``last``: the last build's record; ``fetched``, ``sources``: what [[sources]] gave;
-    ``on_new_entries()``: called before feed entries are made again, when they are)."""
+    the scan; ``context``: the part of ``fingerprint`` that is not the files; ``last``: the last
+    build's record; ``fetched``, ``sources``: what [[sources]] gave; ``on_new_entries()``: called
+    before feed entries are made again, when they are).
+
+    When the last build left a catalogue (``catalogue``) and it can follow the change, only the
+    changed files are read; else every one is."""
+    context = f"{context}\0{store.covered_count()}"
+    follows = not strict and sources is None and not config.writes_pages and config.feeds.limit > 0
+    if follows and last is not None:
+        report = _rebuild_changed(config, store, now=now, files=files, fingerprint=fingerprint, context=context,
+                                  on_progress=on_progress, on_new_entries=on_new_entries)
+        if report is not None:
+            return report
     known = store.articles()
     result = read_content(config, now=now, strict=strict, files=files, on_progress=on_progress,
                           known=known, cached=store.parses(),
@@ -109,27 +121,122 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
     entry_keys = _make_entries(carried, config, store, by_rel, on_progress, on_new_entries)
     as_left = sizes_as_left(config.output_dir, previous)
     made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress)
-    feeds = sum(1 for rel in writer.written if rel.startswith("feeds/"))
     bodies = _body_reader(config, by_rel)
     pages, problems = _write_pages(result.articles, config, writer, store, as_left, bodies) \
         if config.writes_pages and specs else (0, [])
+    result.problems.extend(problems)
+    report = _report(result, feeds=sum(1 for rel in writer.written if rel.startswith("feeds/")))
+    report.pages = pages
+    report.source_entries = len(sources.newsletter) if sources else 0
+    kept = None
+    if follows and specs:
+        kept = catalogue.catalogue_of(result, context=context, at=now, config=config, display_root=config.content_shown,
+                                      entry_keys=entry_keys, covered=(store.covered_ids(), store.covered_digests()))
+
+    def record() -> None:
+        store.record_articles(result.records(), now, known=known)
+        store.record_parses(result.parses, (f.rel for f in result.files))
+        store.record_catalogue(catalogue.dumps(kept) if kept else None)
+
+    return _finish(config, store, writer, report, letter_articles, bodies, previous=previous, as_left=as_left,
+                   carried=carried, made_feeds=made_feeds, fingerprint=fingerprint, now=now, record=record)
+
+
+def _rebuild_changed(config: Config, store: Store, *, now: datetime, files: list[SourceFile], fingerprint: str,
+                     context: str, on_progress: ProgressCallback | None,
+                     on_new_entries: Callable[[], None]) -> BuildReport | None:
+    """The build from the last build's catalogue, reading only the files that changed; None
+    (having written nothing) when the catalogue cannot follow the change, or there is none."""
+    kept = catalogue.loads(store.catalogue(), context)
+    change = catalogue.changed_files(kept, files) if kept else None
+    if kept is None or change is None:
+        return None
+    changed, gone = change
+    known = store.articles_at([f.rel for f in changed])
+    read = read_content(config, now=now, files=changed, known=known, bodies=False)
+    new_paths = [a for a in read.seen if a.path not in known]
+    if new_paths and store.paths_with_digests([a.digest for a in new_paths]):
+        return None  # a known file moved here: a build that reads everything gives it its old id
+    covered = store.covered_among([a.id for a in read.articles], [a.digest for a in read.articles])
+    made = catalogue.update(kept, read, gone, now=now, config=config, display_root=config.content_shown,
+                            covered=covered)
+    tally = catalogue.counts(made) if made else [0]
+    if made is None or not tally[0]:
+        return None
+    specs = catalogue.feed_specs(made, config)
+    listed = {x.id: x for spec in specs for x in spec.articles}
+    by_rel = {f.rel: f for f in files}
+    articles = _articles_at(config, store, by_rel, read, now)
+    # The entries of the articles whose entry key the catalogue does not hold, or not as kept:
+    # those that changed, and those that moved up into a feed.
+    stored = store.entry_keys()
+    entry_keys = {i: x.entry_key for i, x in listed.items() if x.entry_key and stored.get(i) == x.entry_key}
+    fresh = articles([x.path for i, x in listed.items() if i not in entry_keys])
+    entry_keys.update(_make_entries({a.id: a for a in fresh.values()}, config, store, by_rel, on_progress,
+                                    on_new_entries))
+    writer = Writer(config.output_dir)
+    previous = store.outputs()
+    as_left = sizes_as_left(config.output_dir, previous)
+
+    def read_specs(todo: list[FeedSpec]) -> list[FeedSpec]:
+        found = articles([x.path for spec in todo for x in spec.articles])
+        return [replace(spec, articles=tuple(found[x.path] for x in spec.articles)) for spec in todo]
+
+    made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress, read_specs)
+    letter = list(articles(catalogue.letter_paths(made, config)).values())
+    report = BuildReport(files=len(files), published=tally[0], drafts=tally[1], scheduled=tally[2],
+                         expired=tally[3], feeds=sum(1 for rel in writer.written if rel.startswith("feeds/")),
+                         problems=catalogue.problems_of(made))
+    due = catalogue.next_due(made)
+    report.next_due = due.isoformat() if due else None
+
+    def record() -> None:
+        store.record_articles(read.records(), now, known=known)
+        store.record_parses(read.parses, gone=gone)
+        store.record_catalogue(catalogue.dumps(catalogue.with_entry_keys(made, entry_keys, config)))
+
+    return _finish(config, store, writer, report, letter, _body_reader(config, by_rel), previous=previous,
+                   as_left=as_left, carried=listed, made_feeds=made_feeds, fingerprint=fingerprint, now=now,
+                   record=record)
+
+
+def _articles_at(config: Config, store: Store, by_rel: dict[str, SourceFile], read: LoadResult,
+                 now: datetime) -> Callable[[list[str]], dict[str, Article]]:
+    """``articles(paths)``: the articles of these files (by path), those of ``read`` as read, the
+    others from their kept parses (or, if a parse is not kept, their files), with the ids kept."""
+    done = {a.path: a for a in read.seen}
+
+    def articles(paths: list[str]) -> dict[str, Article]:
+        todo = sorted({p for p in paths if p not in done})
+        if todo:
+            loaded = read_content(config, now=now, files=[by_rel[p] for p in todo], known=store.articles_at(todo),
+                                  cached=store.parses_at(todo), bodies=False)
+            done.update((a.path, a) for a in loaded.seen)
+        return {p: done[p] for p in paths}
+
+    return articles
+
+
+def _finish(config: Config, store: Store, writer: Writer, report: BuildReport, letter_articles: list[Article],
+            bodies: BodyReader, *, previous: dict[str, int], as_left: Callable[[str], int | None],
+            carried: Iterable[str], made_feeds: dict[str, list], fingerprint: str, now: datetime,
+            record: Callable[[], None]) -> BuildReport:
+    """The rest of a build once its feeds (and pages) are written: the newsletter's files, the
+    stale files removed, and all of it recorded (``record()``: the build's own records, in the
+    same transaction)."""
     if not config.writes_pages:
         store.set("pages", {})  # no page is on disk to stand for a later build
-    result.problems.extend(problems)
     preview, problems = write_newsletter_files(config, letter_articles, store, writer, as_left=as_left,
                                                bodies=bodies)
-    result.problems.extend(problems)
+    report.problems.extend(problems)
     # `newsletter --preview` writes next/ outside any build: it is stale like the rest.
     preview_dir = config.output_dir / "newsletters" / "next"
     previews = {f"newsletters/next/{p.name}" for p in preview_dir.glob("*") if p.is_file()}
     removed = writer.remove_stale(set(previous) | previews)
-    report = _report(result, feeds=feeds)
-    report.pages, report.written, report.removed = pages, len(writer.changed), len(removed)
+    report.written, report.removed = len(writer.changed), len(removed)
     report.preview = preview
-    report.source_entries = len(sources.newsletter) if sources else 0
     with store.transaction():
-        store.record_articles(result.records(), now, known=known)
-        store.record_parses(result.parses, (f.rel for f in result.files))
+        record()
         store.forget_entries(carried)
         store.replace_outputs(writer.written)
         saved = asdict(report)
@@ -180,10 +287,12 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
 
 def _write_feeds(specs: list[FeedSpec], config: Config, store: Store, writer: Writer,
                  as_left: Callable[[str], int | None], entry_keys: dict[str, str],
-                 on_progress: ProgressCallback | None) -> dict[str, list]:
+                 on_progress: ProgressCallback | None,
+                 read: Callable[[list[FeedSpec]], list[FeedSpec]] = lambda todo: todo) -> dict[str, list]:
     """Write the feeds of ``specs``, but those whose :func:`_feed_key` is the last build's and
     whose files are as it left them: they are not even made again. Returns what to record of
-    them for the next build (folder → key, file sizes)."""
+    them for the next build (folder → key, file sizes). ``read(todo)``: the specs of the feeds
+    to make, with their articles whole (a build from the catalogue plans with less of each)."""
     last = store.get("feeds") or {}
     keys = {spec.folder: _feed_key(spec, config, entry_keys) for spec in specs}
     todo = []
@@ -194,6 +303,7 @@ def _write_feeds(specs: list[FeedSpec], config: Config, store: Store, writer: Wr
         else:
             todo.append(spec)
     total = len(todo) * len(FORMATS)
+    todo = read(todo) if todo else todo
     for n, (rel, parts) in enumerate(build_feeds(todo, config, source=store.entry_source()), 1):
         writer.write(rel, parts)
         if on_progress:

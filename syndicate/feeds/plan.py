@@ -25,20 +25,24 @@ def plan_feeds(articles: Sequence[Article], config: Config) -> list[FeedSpec]:
     """The main feed, then one feed per tag (tags that slug alike are one tag), each limited."""
     limit = config.feeds.limit or None
     ordered = newest_first(articles)
-    site = config.site
-    specs = [FeedSpec("feeds", site.title, site.description or site.title, tuple(ordered[:limit]))]
+    specs = [main_feed(tuple(ordered[:limit]), config)]
     if config.feeds.tag_feeds:
         by_slug, names = by_tag(ordered)
-        for slug in sorted(by_slug):
-            tag = names[slug]
-            specs.append(FeedSpec(
-                f"feeds/tags/{slug}",
-                f"{site.title}: {tag}",
-                f"Articles tagged “{tag}” on {site.title}.",
-                tuple(by_slug[slug][:limit]),
-                tag=tag,
-            ))
+        specs.extend(tag_feed(slug, names[slug], tuple(by_slug[slug][:limit]), config) for slug in sorted(by_slug))
     return specs
+
+
+def main_feed(articles: tuple[Article, ...], config: Config) -> FeedSpec:
+    """The feed of every article (``articles``: its newest, as many as it carries)."""
+    site = config.site
+    return FeedSpec("feeds", site.title, site.description or site.title, articles)
+
+
+def tag_feed(slug: str, tag: str, articles: tuple[Article, ...], config: Config) -> FeedSpec:
+    """The feed of a tag (``tag``: as it is shown), of its newest ``articles``."""
+    site = config.site
+    return FeedSpec(f"feeds/tags/{slug}", f"{site.title}: {tag}", f"Articles tagged “{tag}” on {site.title}.",
+                    articles, tag=tag)
 
 
 def by_tag(articles: Sequence[Article]) -> tuple[dict[str, list[Article]], dict[str, str]]:

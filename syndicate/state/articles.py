@@ -40,18 +40,52 @@ class ArticleRecords(Database):
         rows = self.db.execute("SELECT path, id, digest, first_seen, last_seen FROM article")
         return {r[0]: {"id": r[1], "digest": r[2], "first_seen": r[3], "last_seen": r[4]} for r in rows}
 
+    def articles_at(self, paths: Sequence[str]) -> dict[str, dict[str, str]]:
+        """What :meth:`articles` gives of these paths only."""
+        rows = self.db.execute(f"SELECT path, id, digest, first_seen, last_seen FROM article WHERE path IN "
+                               f"(SELECT value FROM {self.dialect.json_values})", (json.dumps(list(paths)),))
+        return {r[0]: {"id": r[1], "digest": r[2], "first_seen": r[3], "last_seen": r[4]} for r in rows}
+
+    def paths_with_digests(self, digests: Sequence[str]) -> set[str]:
+        """The paths of every article ever recorded with one of these content hashes."""
+        rows = self.db.execute(f"SELECT path FROM article WHERE digest IN (SELECT value FROM {self.dialect.json_values})",
+                               (json.dumps(list(digests)),))
+        return {r[0] for r in rows}
+
     def parses(self) -> dict[str, tuple[str, str]]:
         """The head of each article file's parse as the builds kept it (path → key, head; see
         ``content.cache``): some 500 bytes an article, read at once."""
         return {path: (key, head) for path, key, head in self.db.execute("SELECT path, key, head FROM parsed")}
 
-    def record_parses(self, made: dict[str, tuple[str, str]], present: Iterable[str]) -> None:
-        """Keep the parses made (path → key, head), and forget those of files no longer ``present``."""
+    def parses_at(self, paths: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """What :meth:`parses` gives of these paths only."""
+        rows = self.db.execute(f"SELECT path, key, head FROM parsed WHERE path IN "
+                               f"(SELECT value FROM {self.dialect.json_values})", (json.dumps(list(paths)),))
+        return {path: (key, head) for path, key, head in rows}
+
+    def record_parses(self, made: dict[str, tuple[str, str]], present: Iterable[str] | None = None, *,
+                      gone: Iterable[str] = ()) -> None:
+        """Keep the parses made (path → key, head), and forget those of files no longer ``present``
+        (or, without it, those of the paths ``gone``)."""
         self.db.executemany("INSERT INTO parsed(path, key, head) VALUES (?, ?, ?) ON CONFLICT(path) "
                             "DO UPDATE SET key = excluded.key, head = excluded.head",
                             [(path, *made[path]) for path in sorted(made)])
-        stale = {row[0] for row in self.db.execute("SELECT path FROM parsed")} - set(present)
+        stale = {row[0] for row in self.db.execute("SELECT path FROM parsed")} - set(present) \
+            if present is not None else set(gone)
         self.db.executemany("DELETE FROM parsed WHERE path = ?", [(path,) for path in sorted(stale)])
+
+    def catalogue(self) -> bytes | None:
+        """What the last build left for the next one (``feeds.catalogue``), if anything."""
+        row = self.db.execute("SELECT data FROM catalogue WHERE id = 1").fetchone()
+        return bytes(row[0]) if row else None
+
+    def record_catalogue(self, data: bytes | None) -> None:
+        """Keep ``data`` for the next build (None: leave it nothing)."""
+        if data is None:
+            self.db.execute("DELETE FROM catalogue")
+        else:
+            self.db.execute("INSERT INTO catalogue(id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET "
+                            "data = excluded.data", (data,))
 
     def entry_keys(self) -> dict[str, str]:
         """The key of each article's kept feed entries (article id → key; see ``feeds.formats.entry_key``)."""

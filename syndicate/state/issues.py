@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ..errors import StoreError
@@ -27,6 +28,20 @@ class IssueRecords(Database):
         rows = self.db.execute(
             "SELECT digest FROM article WHERE id IN (SELECT article_id FROM issue_article)")
         return {row[0] for row in rows}
+
+    def covered_among(self, ids: Sequence[str], digests: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Which of these article ids, and of these content hashes, an issue has covered."""
+        values = f"(SELECT value FROM {self.dialect.json_values})"
+        covered = {r[0] for r in self.db.execute(f"SELECT DISTINCT article_id FROM issue_article WHERE article_id IN "
+                                                 f"{values}", (json.dumps(list(ids)),))}
+        hashes = {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT digest FROM article WHERE digest IN {values} AND id IN (SELECT article_id FROM "
+            "issue_article)", (json.dumps(list(digests)),))}
+        return covered, hashes
+
+    def covered_count(self) -> int:
+        """How many times an issue covered an article (grows with every issue made and backlog set aside)."""
+        return self.db.execute("SELECT count(*) FROM issue_article").fetchone()[0]
 
     def issue_numbers(self) -> list[int]:
         return [row[0] for row in self.db.execute("SELECT number FROM issue ORDER BY number")]

@@ -213,6 +213,11 @@ MIGRATIONS = [
         seen_at TEXT NOT NULL
     );
     """,
+    # 13: what the last build leaves for the next one to build from when few files changed
+    # (feeds.catalogue): one row, its data as the build wrote it.
+    """
+    CREATE TABLE catalogue (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
+    """,
 ]
 
 
@@ -252,6 +257,9 @@ POSTGRES = {
     # 6: the ids already are never reused (3); only the confirm nonce is new.
     6: """
     ALTER TABLE subscriber ADD COLUMN confirm_nonce TEXT;
+    """,
+    13: """
+    CREATE TABLE catalogue (id INTEGER PRIMARY KEY CHECK (id = 1), data BYTEA NOT NULL);
     """,
     9: """
     DROP TABLE parsed;
