@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from ..config import Config
 from ..content.identity import slugify
-from ..content.model import Article, LoadResult, SourceFile, newest_first
+from ..content.model import Article, LoadResult, SourceFile
 from ..errors import Problem
 from .plan import FeedSpec, main_feed, tag_feed
 
@@ -75,7 +75,8 @@ def catalogue_of(result: LoadResult, *, context: str, at: datetime, config: Conf
     """The catalogue of a build that read every file (``entry_keys``: those it knew, by id;
     ``covered``: the ids and digests issues covered), or None when the build is not one that
     the lists can follow (see the module's docs)."""
-    if result.left_out or result.fleeting or any(_twice_tagged(a) for a in result.articles):
+    spelled = {a.path: _spellings(a) for a in result.seen}
+    if result.left_out or result.fleeting or any(len(spelled[a.path]) != len(a.tags) for a in result.articles):
         return None
     problems: dict[str, list[tuple]] = {}
     prefix = display_root + "/"
@@ -88,24 +89,24 @@ def catalogue_of(result: LoadResult, *, context: str, at: datetime, config: Conf
     for status, group in enumerate((result.articles, result.drafts, result.scheduled, result.expired)):
         for a in group:
             fresh = status == PUBLISHED and a.id not in ids and a.digest not in digests
-            heads[a.path] = (a.id, a.url, status, _slugs(a), fresh)
+            heads[a.path] = (a.id, a.url, status, tuple(spelled[a.path]), fresh)
             due = _due(a, status)
             if due:
                 dues[a.path] = due
-    ordered = newest_first(result.articles)
+    # Newest first, then by id (as content.model.newest_first orders them), each dated once.
+    ordered = sorted(((a.date.timestamp(), a.id, a.path) for a in result.articles), reverse=True)
     keep = config.feeds.limit + RESERVE
     tags: dict[str, list[Listed]] = {}
     totals: dict[str, int] = {}
-    for a in ordered:
-        ts = a.date.timestamp()
-        for slug, tag in _spellings(a).items():
+    for ts, id_, path in ordered:
+        for slug, tag in spelled[path].items():
             totals[slug] = totals.get(slug, 0) + 1
             listed = tags.setdefault(slug, [])
             if len(listed) < keep:
-                listed.append(Listed(ts, a.id, a.path, None, tag))
-    main = [Listed(a.date.timestamp(), a.id, a.path, None, None) for a in ordered[:keep]]
-    fresh = [a for a in ordered if heads[a.path][4]]
-    letter = [Listed(a.date.timestamp(), a.id, a.path, None, None) for a in fresh[:_letter_keep(config)]]
+                listed.append(Listed(ts, id_, path, None, tag))
+    main = [Listed(ts, id_, path, None, None) for ts, id_, path in ordered[:keep]]
+    fresh = [(ts, id_, path) for ts, id_, path in ordered if heads[path][4]]
+    letter = [Listed(ts, id_, path, None, None) for ts, id_, path in fresh[:_letter_keep(config)]]
     made = Catalogue(context, at.isoformat(), {f.rel: (f.mtime_ns, f.size) for f in result.files}, heads,
                      problems, dues, main, tags, totals, letter, len(fresh))
     return with_entry_keys(made, entry_keys, config)

@@ -163,6 +163,9 @@ def _rebuild_changed(config: Config, store: Store, *, now: datetime, files: list
     tally = catalogue.counts(made) if made else [0]
     if made is None or not tally[0]:
         return None
+    letter_paths = catalogue.letter_paths(made, config)
+    if letter_paths != catalogue.letter_paths(kept, config) or {f.rel for f in changed} & set(letter_paths):
+        on_new_entries()  # the preview's articles changed: the CSS inliner loads while the feeds are made
     specs = catalogue.feed_specs(made, config)
     listed = {x.id: x for spec in specs for x in spec.articles}
     by_rel = {f.rel: f for f in files}
@@ -183,7 +186,7 @@ def _rebuild_changed(config: Config, store: Store, *, now: datetime, files: list
         return [replace(spec, articles=tuple(found[x.path] for x in spec.articles)) for spec in todo]
 
     made_feeds = _write_feeds(specs, config, store, writer, as_left, entry_keys, on_progress, read_specs)
-    letter = list(articles(catalogue.letter_paths(made, config)).values())
+    letter = list(articles(letter_paths).values())
     report = BuildReport(files=len(files), published=tally[0], drafts=tally[1], scheduled=tally[2],
                          expired=tally[3], feeds=sum(1 for rel in writer.written if rel.startswith("feeds/")),
                          problems=catalogue.problems_of(made))
