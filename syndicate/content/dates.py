@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable
 from datetime import date as date_type
 from datetime import datetime, timedelta, timezone, tzinfo
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 MONTHS = {name: n for n, names in enumerate(
@@ -96,6 +95,8 @@ def _ctime(text: str) -> datetime | None:
 def _rfc2822(text: str) -> datetime | None:
     if not re.match(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{1,2}:\d{2}", text):
         return None
+    from email.utils import parsedate_to_datetime  # here: few dates are written so, and it loads socket
+
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import datetime, timezone, tzinfo
-from email.utils import parseaddr
 from typing import Any
 
 from ..errors import ContentError
@@ -197,7 +196,7 @@ class Fields:
                 author = Author(name, clean_text(str(item.get("email", ""))).strip(),
                                 (self.link(key, url, base) or "") if url.strip() else "")
             elif isinstance(item, str):
-                name, email = parseaddr(item) if "<" in item else (item, "")
+                name, email = _parseaddr(item) if "<" in item else (item, "")
                 author = Author(" ".join(clean_text(name).split()), email)
             else:
                 raise self.bad(key, f"must be a name or a list of names, not {_kind(item)}.")
@@ -220,3 +219,11 @@ def in_range(moment: datetime) -> bool:
 
 def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", bool: "true/false"}.get(type(value), repr(value))
+
+
+def _parseaddr(text: str) -> tuple[str, str]:
+    """``Name <address>`` split, by email.utils (loaded here: it brings socket and more, and few
+    authors are written so)."""
+    from email.utils import parseaddr
+
+    return parseaddr(text)

@@ -20,7 +20,6 @@ from .._parallel import map_batches
 from ..config import Config, SiteConfig
 from ..content.cache import article_key
 from ..content.model import Article, Author
-from ..content.render import render_html, summarize
 from .plan import FeedSpec
 
 FORMATS = ("rss.xml", "atom.xml", "feed.json")
@@ -179,6 +178,7 @@ def make_entries(batch: Sequence[Article], site: SiteConfig, full: bool) -> list
     """(id, RSS item, Atom entry, JSON item) for each article of ``batch``, rendered once: a
     feedgen feed of the batch, cut at its item tags. The tags are found in serialized XML where
     ``<`` in text is always escaped, so the cut cannot be fooled by content."""
+    from ..content.render import render_html, summarize  # here: a build that makes no entry renders nothing
     from .xml import atom_generator, rss_generator
 
     html = {a.id: render_html(a) for a in batch} if full else {}

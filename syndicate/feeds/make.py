@@ -16,7 +16,6 @@ from ..content.cache import article_key, bodiless, with_bodies
 from ..content.load import BodyReader, ProgressCallback, read_bodies, read_content, site_context
 from ..content.model import Article, LoadResult, SiteContext, SourceFile
 from ..errors import Problem, TemplateError
-from ..newsletter.archive import archive_files
 from ..newsletter.make import render_preview, write_newsletter_files
 from ..newsletter.plan import plan_issues
 from ..output import Writer, all_as_left, sizes_as_left
@@ -26,13 +25,15 @@ from ..templating import template_env, templates_state
 from . import catalogue
 from .build import BuildReport
 from .formats import FORMATS, build_feeds, entry_key, make_entries
-from .pages import HOME_ARTICLES, build_pages, listing_keys, plan_pages
 from .plan import FeedSpec, plan_feeds
 
 
 def check_site(config: Config, *, now: datetime, strict: bool = False,
                on_progress: ProgressCallback | None = None) -> BuildReport:
     """Read and check everything, render every feed and a newsletter issue in memory, write nothing."""
+    from ..newsletter.archive import archive_files
+    from .pages import build_pages, plan_pages
+
     known = {}
     sources = None
     if has_state(config):  # the ids a build would keep, and the entries of [[sources]] fetched so far
@@ -258,6 +259,8 @@ def _write_pages(articles: list[Article], config: Config, writer: Writer, store:
     article of 10,000 renders one page. A broken page template is a problem that keeps the
     pages of the last good build: it must not stop the feeds.
     """
+    from .pages import HOME_ARTICLES, build_pages, listing_keys, plan_pages  # here: a build without pages renders none
+
     planned, problems = plan_pages(articles, config)
     made = {a.id: [article_key(a), rel] for rel, a in planned.items()}
     listings = listing_keys(planned, {i: key for i, (key, _) in made.items()})

@@ -21,10 +21,7 @@ from ..output import Writer, all_as_left
 from ..sources import source_content
 from ..state import Issue, Store, open_store
 from ..templating import template_env, templates_state
-from .archive import archive_files, issue_files
-from .personalize import new_nonce
 from .plan import IssuePlan, plan_issues
-from .render import render_issue
 
 if TYPE_CHECKING:
     import jinja2  # the environments come from templating.template_env, which loads it
@@ -46,7 +43,8 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
     a problem and leaves the newsletter files of the last good build in place: it must not stop
     the feeds. ``bodies`` reads the bodies of articles taken from their kept heads.
     """
-    # Made when first needed, once: a build that changes no issue loads no template.
+    # Made when first needed, once: a build that changes no issue loads no template (nor the modules
+    # that render one, loaded here when needed).
     env = functools.cache(lambda: template_env(config.templates_dir))
     try:
         issues = store.issues()
@@ -55,7 +53,11 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
         archive_key = _archive_key(issues, config)
         archived = store.get("archive") or {}
         made_archive = archived.get("key") != archive_key or not all_as_left(as_left, archived.get("files", {}))
-        files = archive_files(issues, config, env()) if made_archive else {}
+        files = {}
+        if made_archive:
+            from .archive import archive_files
+
+            files = archive_files(issues, config, env())
         plans, _ = plan_next(store, issues, articles, config, now=_EPOCH)
         if not plans:
             preview, problems = None, []
@@ -72,6 +74,8 @@ def write_newsletter_files(config: Config, articles: list[Article], store: Store
                 if bodies is not None and need:
                     plan = replace(plan, articles=tuple(with_bodies(plan.articles, bodies(need))))
                 issue, problems = render_preview(plan, config, env())
+                from .archive import issue_files
+
                 made = issue_files(issue, "newsletters/next", config)
                 files.update(made)
                 preview = (issue.number, len(issue.article_ids))
@@ -108,6 +112,9 @@ def _preview_key(plan: IssuePlan, config: Config) -> str:
 def render_preview(plan: IssuePlan, config: Config, env: jinja2.Environment) -> tuple[Issue, list[Problem]]:
     """The next issue as it would be made, dated by its newest article (not the clock), so
     that the preview is the same bytes on every build."""
+    from .personalize import new_nonce
+    from .render import render_issue
+
     plan = replace(plan, date=max(a.date for a in plan.articles))
     return render_issue(plan, config, env, nonce=new_nonce())
 
@@ -143,6 +150,10 @@ def make_newsletter(config: Config, *, now: datetime, since: datetime | None = N
     records nothing. With ``preview``, the next issue is rendered to
     ``newsletters/next/`` and nothing is recorded.
     """
+    from .archive import archive_files, issue_files
+    from .personalize import new_nonce
+    from .render import render_issue
+
     env = template_env(config.templates_dir)
     writer = Writer(config.output_dir)
     with open_store(config) as store:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 
 LONGEST_WAIT = timedelta(days=7)
 
@@ -48,6 +47,8 @@ def retry_after(headers: dict[str, str], now: datetime) -> timedelta | None:
     value = headers.get("retry-after", "").strip()
     if value.isdigit():
         return timedelta(seconds=int(value[:10]))
+    from email.utils import parsedate_to_datetime  # here: it loads socket and more, and every config check loads this module
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
