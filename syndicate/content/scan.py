@@ -37,17 +37,18 @@ def scan_content(content_dir: Path) -> list[SourceFile]:
         if prefix and index:  # a page bundle: the index is the article, the rest its images and files
             dirnames[:] = []
             filenames = index[:1]
+        folder = os.path.join(dirpath, "")  # with its separator: a file's path is this and its name
         for name in filenames:
             if name.startswith((".", "_")) or not name.endswith(EXTENSIONS):  # _index.md: a section page
                 continue
-            full = os.path.join(dirpath, name)
-            found.append(_look_at(full, prefix + name, real_root))
+            found.append(_look_at(folder + name, prefix + name, real_root))
     found.sort(key=lambda f: f.rel)
     return found
 
 
 def _look_at(full: str, rel: str, real_root: str) -> SourceFile:
-    shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    # A name that is not UTF-8 comes as lone surrogates (surrogateescape), never ASCII.
+    shown = rel if rel.isascii() else rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     if shown != rel:
         return SourceFile(full, shown, 0, 0, "its name is not UTF-8 text; rename it (only its letters are shown "
                                              "here). It was not read.")
