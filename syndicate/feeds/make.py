@@ -129,14 +129,15 @@ def rebuild(config: Config, store: Store, *, now: datetime, strict: bool, allow_
     report = _report(result, feeds=sum(1 for rel in writer.written if rel.startswith("feeds/")))
     report.pages = pages
     report.source_entries = len(sources.newsletter) if sources else 0
-    kept = None
-    if follows and specs:
-        kept = catalogue.catalogue_of(result, context=context, at=now, config=config, display_root=config.content_shown,
-                                      entry_keys=entry_keys, covered=(store.covered_ids(), store.covered_digests()))
 
     def record() -> None:
         store.record_articles(result.records(), now, known=known)
         store.record_parses(result.parses, (f.rel for f in result.files))
+        kept = None
+        if follows and specs:  # with the articles as just recorded: which hashes are covered depends on them
+            kept = catalogue.catalogue_of(result, context=context, at=now, config=config,
+                                          display_root=config.content_shown, entry_keys=entry_keys,
+                                          covered=(store.covered_ids(), store.covered_digests()))
         store.record_catalogue(catalogue.dumps(kept) if kept else None)
 
     return _finish(config, store, writer, report, letter_articles, bodies, previous=previous, as_left=as_left,
@@ -158,7 +159,15 @@ def _rebuild_changed(config: Config, store: Store, *, now: datetime, files: list
     new_paths = [a for a in read.seen if a.path not in known]
     if new_paths and store.paths_with_digests([a.digest for a in new_paths]):
         return None  # a known file moved here: a build that reads everything gives it its old id
-    covered = store.covered_among([a.id for a in read.articles], [a.digest for a in read.articles])
+    covered = store.covered_among([a.id for a in read.articles] + [row["id"] for row in known.values()],
+                                  [a.digest for a in read.articles])
+    # A covered article whose bytes changed changes which content hashes count as covered: if
+    # another file has its old bytes or its new ones, that file's place in the next issue may too.
+    new_digest = {a.path: a.digest for a in read.seen}
+    moved_hashes = {d for rel, row in known.items() if row["id"] in covered[0] and new_digest.get(rel) != row["digest"]
+                    for d in (row["digest"], new_digest.get(rel)) if d}
+    if moved_hashes and store.paths_with_digests(sorted(moved_hashes)) - known.keys():
+        return None
     made = catalogue.update(kept, read, gone, now=now, config=config, display_root=config.content_shown,
                             covered=covered)
     tally = catalogue.counts(made) if made else [0]
