@@ -61,7 +61,8 @@ def change(site: Path, rng: random.Random, step: int) -> str:
     target = rng.choice(files)
     n = 100 + step
     kind = rng.choice(["edit", "redate", "retag", "delete", "add", "draft", "future", "expired", "expires later",
-                       "duplicate", "broken", "newest", "touch", "two at once", "issue"])
+                       "duplicate", "broken", "newest", "touch", "two at once", "issue",
+                       "expires before its time"])
     if kind == "edit":
         target.write_text(target.read_text() + "\nOne more line.\n")
     elif kind == "redate":
@@ -82,6 +83,9 @@ def change(site: Path, rng: random.Random, step: int) -> str:
         (content / f"b-{n}.md").write_text(article(n, rng, date="2026-06-01T12:30:00Z"))
     elif kind == "expired":
         target.write_text(target.read_text().replace("---\n\n", "expiryDate: 2026-05-31T00:00:00Z\n---\n\n", 1))
+    elif kind == "expires before its time":  # scheduled, then held back as expired before it is out
+        (content / f"b-{n}.md").write_text(article(n, rng, date="2026-06-01T12:40:00Z",
+                                                   expiryDate="2026-06-01T12:35:00Z"))
     elif kind == "expires later":
         target.write_text(target.read_text().replace("---\n\n", "expiryDate: 2026-06-01T13:00:00Z\n---\n\n", 1))
     elif kind == "duplicate":  # another file with the slug of this one: one is left out, until it goes
@@ -150,3 +154,49 @@ def test_a_build_at_an_earlier_now_reads_everything(small_site: Path, monkeypatc
     earlier = "2026-06-01T12:00:00Z"  # the new article is not out yet at this time
     assert build(small_site, monkeypatch, earlier) == build(copy, monkeypatch, earlier)
     assert tree(small_site / "output") == tree(copy / "output")
+
+
+def same_as_reading_everything(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: str) -> str:
+    """The build's summary, which is that of a build that reads every file (and so are its files)."""
+    copy = without_cache(site, tmp_path)
+    said = build(site, monkeypatch, now)
+    assert said == build(copy, monkeypatch, now)
+    assert tree(site / "output") == tree(copy / "output")
+    return said
+
+
+def test_an_article_that_expires_before_its_time_comes_is_counted_expired_then(
+        small_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write = (small_site / "content" / "later.md").write_text
+    write("---\ntitle: Later\ndate: 2026-06-10T00:00:00Z\nexpiryDate: 2026-06-05T00:00:00Z\n---\n\nBody.\n")
+    build(small_site, monkeypatch, "2026-06-01T12:00:00Z")
+    edited = small_site / "content" / "a-01.md"
+    edited.write_text(edited.read_text() + "\nEdited.\n")
+    assert "1 expired" in same_as_reading_everything(small_site, tmp_path, monkeypatch, "2026-06-06T12:00:00Z")
+
+
+def test_names_that_show_alike_are_two_files(small_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = bytes(small_site / "content")
+    with open(content + b"/x\xff.md", "wb") as fh:
+        fh.write(b"---\ntitle: X\n---\n")
+    build(small_site, monkeypatch)
+    with open(content + b"/x\xfe.md", "wb") as fh:  # shown as x\ufffd.md too
+        fh.write(b"---\ntitle: X\n---\n")
+    same_as_reading_everything(small_site, tmp_path, monkeypatch, "2026-06-01T12:10:00Z")
+
+
+def test_a_covered_article_edited_frees_its_copy_for_the_next_issue(
+        small_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    content = small_site / "content"
+    same = "---\ntitle: Same\ndate: 2026-05-30T10:00:00Z\n---\n\nSame body.\n"
+    (content / "same.md").write_text(same)
+    build(small_site, monkeypatch)
+    result = CliRunner().invoke(main, ["newsletter", "--now", "2026-06-01T12:01:00Z"])
+    assert result.exit_code == 0, result.output
+    build(small_site, monkeypatch, "2026-06-01T12:02:00Z")
+    (content / "copy.md").write_text(same)  # its bytes are a covered article's: not new to the newsletter
+    same_as_reading_everything(small_site, tmp_path, monkeypatch, "2026-06-01T12:03:00Z")
+    (content / "same.md").write_text(same + "Edited.\n")  # now they are nobody's: the copy is new
+    same_as_reading_everything(small_site, tmp_path, monkeypatch, "2026-06-01T12:04:00Z")
+    (content / "old.md").write_text(article(99, random.Random(0), date="2026-04-01T10:00:00Z"))
+    same_as_reading_everything(small_site, tmp_path, monkeypatch, "2026-06-01T12:05:00Z")

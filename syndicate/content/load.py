@@ -168,14 +168,10 @@ def _admit(article: Article, source: SourceFile, result: LoadResult, by_id: dict
     shown = f"{display_root}/{source.rel}"
     if article.id in by_id or article.url in by_url:
         result.left_out.append(source.rel)
-    if article.id in by_id:
         result.problems.append(Problem(
             shown, f"has the id {article.id!r}, already used by {display_root}/{by_id[article.id]}. "
-            "Give one of them its own 'id' or 'slug'; this one was left out."))
-        return
-    if article.url in by_url:
-        result.problems.append(Problem(
-            shown, f"has the slug {article.slug!r} and URL {article.url}, already used by "
+            "Give one of them its own 'id' or 'slug'; this one was left out." if article.id in by_id else
+            f"has the slug {article.slug!r} and URL {article.url}, already used by "
             f"{display_root}/{by_url[article.url]}. Set another 'slug'; this one was left out."))
         return
     by_id[article.id] = source.rel

@@ -29,7 +29,7 @@ from ..config import Config
 from ..content.identity import slugify
 from ..content.model import Article, LoadResult, SourceFile
 from ..errors import Problem
-from .plan import FeedSpec, main_feed, tag_feed
+from .plan import FeedSpec, main_feed, scheduled_change, tag_feed
 
 #: Articles kept in each list past the feed's limit (or the issue's), for the builds that take
 #: some out: the 21st article of a tag moves up when one of its 20 is deleted. A list that runs
@@ -76,14 +76,11 @@ def catalogue_of(result: LoadResult, *, context: str, at: datetime, config: Conf
     ``covered``: the ids and digests issues covered), or None when the build is not one that
     the lists can follow (see the module's docs)."""
     spelled = {a.path: _spellings(a) for a in result.seen}
-    if result.left_out or result.fleeting or any(len(spelled[a.path]) != len(a.tags) for a in result.articles):
-        return None
     problems: dict[str, list[tuple]] = {}
-    prefix = display_root + "/"
-    for p in result.problems:
-        if not p.path.startswith(prefix):
-            return None
-        problems.setdefault(p.path[len(prefix):], []).append((p.path, p.message, p.line, p.level))
+    if (result.left_out or result.fleeting or len({f.rel for f in result.files}) != len(result.files)
+            or any(_twice_tagged(a, spelled[a.path]) for a in result.articles)
+            or not _by_file(result.problems, display_root, problems)):
+        return None
     heads, dues = {}, {}
     ids, digests = covered
     for status, group in enumerate((result.articles, result.drafts, result.scheduled, result.expired)):
@@ -116,8 +113,11 @@ def changed_files(catalogue: Catalogue, files: Sequence[SourceFile]) -> tuple[li
     """The files that are new or changed since the catalogue's build, and the paths gone; None
     when there are too many, or files both came and went (one may be the other, moved)."""
     known = catalogue.files
+    present = {f.rel for f in files}
+    if len(present) != len(files):  # names that are not UTF-8 and show alike: two files, one path
+        return None
     changed = [f for f in files if known.get(f.rel) != (f.mtime_ns, f.size)]
-    gone = sorted(known.keys() - {f.rel for f in files})
+    gone = sorted(known.keys() - present)
     if len(changed) + len(gone) > MAX_CHANGED or (gone and any(f.rel not in known for f in changed)):
         return None
     return changed, gone
@@ -139,13 +139,14 @@ def update(catalogue: Catalogue, read: LoadResult, gone: Sequence[str], *,
     tags = {slug: list(listed) for slug, listed in catalogue.tags.items()}
     totals = dict(catalogue.totals)
     letter_total = catalogue.letter_total
-    changed = [f.rel for f in read.files]
-    for rel in [*changed, *gone]:  # take each changed file's article out of every list
+    total = sum(1 for head in heads.values() if head[2] == PUBLISHED)  # of the main feed's list
+    for rel in [*(f.rel for f in read.files), *gone]:  # take each changed file's article out of every list
         old = heads.pop(rel, None)
         problems.pop(rel, None)
         dues.pop(rel, None)
         if old is None or old[2] != PUBLISHED:
             continue
+        total -= 1
         main = [x for x in main if x.path != rel]
         for slug in old[3]:
             tags[slug] = [x for x in tags[slug] if x.path != rel]
@@ -153,14 +154,10 @@ def update(catalogue: Catalogue, read: LoadResult, gone: Sequence[str], *,
         if old[4]:
             letter = [x for x in letter if x.path != rel]
             letter_total -= 1
-    prefix = display_root + "/"
-    for p in read.problems:
-        if not p.path.startswith(prefix):
-            return None
-        problems.setdefault(p.path[len(prefix):], []).append((p.path, p.message, p.line, p.level))
+    if not _by_file(read.problems, display_root, problems):
+        return None
     ids = {head[0]: rel for rel, head in heads.items()}
     urls = {head[1]: rel for rel, head in heads.items()}
-    published_before = sum(1 for head in catalogue.heads.values() if head[2] == PUBLISHED)
     ids_covered, digests_covered = covered
     for status, group in enumerate((read.articles, read.drafts, read.scheduled, read.expired)):
         for a in group:
@@ -168,13 +165,11 @@ def update(catalogue: Catalogue, read: LoadResult, gone: Sequence[str], *,
                 return None
             ids[a.id], urls[a.url] = a.path, a.path
             fresh = status == PUBLISHED and a.id not in ids_covered and a.digest not in digests_covered
-            heads[a.path] = (a.id, a.url, status, _slugs(a), fresh)
+            heads[a.path] = (a.id, a.url, status, tuple(_spellings(a)), fresh)
             due = _due(a, status)
             if due:
                 dues[a.path] = due
     keep = config.feeds.limit + RESERVE
-    total = published_before - sum(1 for rel in [*changed, *gone]
-                                   if catalogue.heads.get(rel, (0, 0, -1))[2] == PUBLISHED)
     for a in read.articles:
         ts = a.date.timestamp()
         main = _insert(main, Listed(ts, a.id, a.path, None, None), total, keep)
@@ -186,7 +181,8 @@ def update(catalogue: Catalogue, read: LoadResult, gone: Sequence[str], *,
             letter = _insert(letter, Listed(ts, a.id, a.path, None, None), letter_total, _letter_keep(config))
             letter_total += 1
     limit = config.feeds.limit
-    if not _complete(main, total, limit) or not all(_complete(tags[s], n, limit) for s, n in totals.items()):
+    if not _complete(main, total, limit) or (
+            config.feeds.tag_feeds and not all(_complete(tags[s], n, limit) for s, n in totals.items())):
         return None
     # One issue per article: the next is the oldest not covered, so the list must hold them all.
     if not _complete(letter, letter_total, letter_total if config.per_article else config.newsletter.max_articles):
@@ -247,8 +243,9 @@ def counts(catalogue: Catalogue) -> list[int]:
 
 
 def next_due(catalogue: Catalogue) -> datetime | None:
-    """When the feeds change by themselves next (as ``make._report`` finds it: scheduled articles
-    first, then expiries, each in the order of the files)."""
+    """When the feeds change by themselves next. Of two moments that are one instant written with
+    different offsets, the one ``make._report`` meets first (scheduled articles first, then
+    expiries, each in the order of the files), as the build's record shows it."""
     dues = sorted((kind, rel, at) for rel, (kind, at) in catalogue.dues.items())
     return min((datetime.fromisoformat(at) for _, _, at in dues), default=None)
 
@@ -283,6 +280,8 @@ def loads(data: bytes | None, context: str) -> Catalogue | None:
         form, kept, at, files, heads, problems, dues, main, tags, totals, letter, letter_total = marshal.loads(data)
         if form != _FORM or kept != context:
             return None
+        if not all(isinstance(x, dict) for x in (files, heads, problems, dues, tags, totals)):
+            return None  # damaged
         return Catalogue(kept, at, files, heads, problems, dues, [Listed(*x) for x in main],
                          {s: [Listed(*x) for x in v] for s, v in tags.items()}, totals,
                          [Listed(*x) for x in letter], letter_total)
@@ -290,8 +289,15 @@ def loads(data: bytes | None, context: str) -> Catalogue | None:
         return None
 
 
-def _slugs(article: Article) -> tuple[str, ...]:
-    return tuple(_spellings(article))
+def _by_file(found: list[Problem], display_root: str, into: dict[str, list[tuple]]) -> bool:
+    """Add each problem to those of its file (by path below the content folder); False if one is
+    not a file's."""
+    prefix = display_root + "/"
+    for p in found:
+        if not p.path.startswith(prefix):
+            return False
+        into.setdefault(p.path[len(prefix):], []).append((p.path, p.message, p.line, p.level))
+    return True
 
 
 def _spellings(article: Article) -> dict[str, str]:
@@ -302,14 +308,14 @@ def _spellings(article: Article) -> dict[str, str]:
     return out
 
 
-def _twice_tagged(article: Article) -> bool:
+def _twice_tagged(article: Article, spelled: dict[str, str] | None = None) -> bool:
     """Two of its tags slug alike (``Café``, ``cafe``): ``plan.by_tag`` lists it twice in that tag's feed."""
-    return len(_spellings(article)) != len(article.tags)
+    return len(spelled if spelled is not None else _spellings(article)) != len(article.tags)
 
 
 def _due(article: Article, status: int) -> tuple[int, str] | None:
     if status == SCHEDULED:
-        return 0, (article.publish_at or article.date).isoformat()
+        return 0, scheduled_change(article).isoformat()
     if status == PUBLISHED and article.expires_at is not None:
         return 1, article.expires_at.isoformat()
     return None

@@ -25,7 +25,7 @@ from ..templating import template_env, templates_state
 from . import catalogue
 from .build import BuildReport
 from .formats import FORMATS, build_feeds, entry_key, make_entries
-from .plan import FeedSpec, plan_feeds
+from .plan import FeedSpec, plan_feeds, scheduled_change
 
 
 def check_site(config: Config, *, now: datetime, strict: bool = False,
@@ -387,8 +387,9 @@ def _pages_key(config: Config) -> str:
 
 
 def _report(result: LoadResult, *, feeds: int) -> BuildReport:
-    # The next moment the feeds change by themselves: an article's time comes, or one expires.
-    due = min([a.publish_at or a.date for a in result.scheduled]
+    # The next moment the feeds change by themselves: an article's time comes, or one expires (a
+    # scheduled one may expire before its time comes: it is then held back as expired).
+    due = min([scheduled_change(a) for a in result.scheduled]
               + [a.expires_at for a in result.articles if a.expires_at is not None], default=None)
     return BuildReport(
         files=len(result.files),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..config import Config
 from ..content.identity import slugify
@@ -43,6 +44,12 @@ def tag_feed(slug: str, tag: str, articles: tuple[Article, ...], config: Config)
     site = config.site
     return FeedSpec(f"feeds/tags/{slug}", f"{site.title}: {tag}", f"Articles tagged “{tag}” on {site.title}.",
                     articles, tag=tag)
+
+
+def scheduled_change(article: Article) -> datetime:
+    """When a scheduled article stops being one: its time comes, or it expires first."""
+    due = article.publish_at or article.date
+    return min(due, article.expires_at) if article.expires_at is not None else due
 
 
 def by_tag(articles: Sequence[Article]) -> tuple[dict[str, list[Article]], dict[str, str]]:

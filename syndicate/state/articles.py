@@ -70,8 +70,10 @@ class ArticleRecords(Database):
         self.db.executemany("INSERT INTO parsed(path, key, head) VALUES (?, ?, ?) ON CONFLICT(path) "
                             "DO UPDATE SET key = excluded.key, head = excluded.head",
                             [(path, *made[path]) for path in sorted(made)])
-        stale = {row[0] for row in self.db.execute("SELECT path FROM parsed")} - set(present) \
-            if present is not None else set(gone)
+        if present is None:
+            stale = set(gone)
+        else:
+            stale = {row[0] for row in self.db.execute("SELECT path FROM parsed")} - set(present)
         self.db.executemany("DELETE FROM parsed WHERE path = ?", [(path,) for path in sorted(stale)])
 
     def catalogue(self) -> bytes | None:

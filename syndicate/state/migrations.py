@@ -258,14 +258,14 @@ POSTGRES = {
     6: """
     ALTER TABLE subscriber ADD COLUMN confirm_nonce TEXT;
     """,
-    13: """
-    CREATE TABLE catalogue (id INTEGER PRIMARY KEY CHECK (id = 1), data BYTEA NOT NULL);
-    """,
     9: """
     DROP TABLE parsed;
     CREATE TABLE parsed (path TEXT PRIMARY KEY, key TEXT NOT NULL, head TEXT NOT NULL);
     CREATE TABLE entry (id TEXT PRIMARY KEY, key TEXT NOT NULL, rss BYTEA NOT NULL, atom BYTEA NOT NULL,
                         json BYTEA NOT NULL);
+    """,
+    13: """
+    CREATE TABLE catalogue (id INTEGER PRIMARY KEY CHECK (id = 1), data BYTEA NOT NULL);
     """,
 }
 
